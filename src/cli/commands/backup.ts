@@ -1,0 +1,2 @@
+import type { Command } from 'commander'
+export function registerBackupCommands (_program: Command): void {}

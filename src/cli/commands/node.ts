@@ -1,0 +1,114 @@
+
+import { ApiClient } from '../../api/client.js'
+import { resolveRepoDir } from '../../repo/index.js'
+import { parseSize, formatSize } from '../../util/size.js'
+import { UsageError } from '../errors.js'
+import { repoOption } from '../program.js'
+import type { ConfigInput } from '../../repo/config.js'
+import type { Command } from 'commander'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+interface StartFlags {
+  repo?: string
+  listen?: string[]
+  bootstrap?: string[]
+  mdns: boolean
+  storageLimit?: string
+  api?: string
+}
+
+export function registerNodeCommands (program: Command): void {
+  program.command('start')
+    .description('run the node in the foreground until SIGINT or SIGTERM')
+    .addOption(repoOption())
+    .option('--listen <multiaddr>', 'listen on this address (repeatable)', collect)
+    .option('--bootstrap <multiaddr>', 'a peer to join through (repeatable)', collect)
+    .option('--no-mdns', 'do not discover peers on the LAN by mDNS')
+    .option('--storage-limit <size>', 'disk lent to other peers, e.g. 10GiB or 0')
+    .option('--api <host:port>', 'the control API address (port 0 picks a free one)')
+    .action(async (opts: StartFlags) => {
+      const repo = resolveRepoDir(opts.repo)
+      const flags: ConfigInput = {}
+      if (opts.listen != null) flags.listen = opts.listen
+      if (opts.mdns === false) flags.mdns = { enabled: false }
+      if (opts.storageLimit != null) {
+        if (parseSize(opts.storageLimit) === undefined) throw new UsageError(`invalid --storage-limit ${JSON.stringify(opts.storageLimit)}: expected a size such as 500MB, 10GiB or 0`)
+        flags.storage = { limit: opts.storageLimit }
+      }
+      if (opts.api != null) {
+        if (!/^[^:\s]+:\d{1,5}$/.test(opts.api)) throw new UsageError(`invalid --api ${JSON.stringify(opts.api)}: expected HOST:PORT such as 127.0.0.1:0`)
+        flags.api = opts.api
+      }
+      const { startDaemon } = await import('../../daemon/index.js')
+      const { readConfigFile, DEFAULT_CONFIG_PATH, mergeConfig } = await import('../../repo/config.js')
+      if (opts.bootstrap != null) {
+        // --bootstrap adds to the addresses from config
+        const { repoPaths } = await import('../../repo/index.js')
+        const merged = mergeConfig(await readConfigFile(DEFAULT_CONFIG_PATH), await readConfigFile(repoPaths(repo).config))
+        flags.bootstrap = [...(Array.isArray(merged.bootstrap) ? merged.bootstrap : []), ...opts.bootstrap]
+      }
+      const daemon = await startDaemon({ repo, flags })
+      if (daemon.phrase != null) {
+        process.stdout.write(`recovery phrase: ${daemon.phrase}\n`)
+      }
+      process.stdout.write(`peer id: ${daemon.peerId}\n`)
+      for (const addr of daemon.addrs) process.stdout.write(`${addr}\n`)
+      process.stderr.write(`api: ${daemon.apiUrl}\n`)
+      let signals = 0
+      const onSignal = (): void => {
+        if (++signals > 1) process.exit(1)
+        daemon.stop().catch(() => {})
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+      await daemon.stopped
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      // libp2p may leave timers behind; the node is down, so leave now
+      setTimeout(() => process.exit(process.exitCode as number ?? 0), 200).unref()
+    })
+
+  program.command('status')
+    .description('this node: peer id, addresses, peers, storage, backups')
+    .addOption(repoOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { repo?: string, json?: boolean }) => {
+      const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
+      const status = await client.call('status')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(status) + '\n')
+        return
+      }
+      process.stdout.write(`peer id: ${status.peerId}\n`)
+      for (const addr of status.addrs) process.stdout.write(`address: ${addr}\n`)
+      process.stdout.write(`peers: ${status.peers}\n`)
+      process.stdout.write(`storage: ${formatSize(status.storage.used)} used of ${formatSize(status.storage.limit)}\n`)
+      process.stdout.write(`backups: ${status.backups}\n`)
+    })
+
+  program.command('peers')
+    .description('connected peers')
+    .addOption(repoOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { repo?: string, json?: boolean }) => {
+      const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
+      const peers = await client.call('peers')
+      if (opts.json === true) {
+        process.stdout.write(JSON.stringify(peers) + '\n')
+        return
+      }
+      for (const peer of peers) process.stdout.write(`${peer.peerId} ${peer.addrs.join(' ')}\n`)
+    })
+
+  program.command('stop')
+    .description('stop the running node')
+    .addOption(repoOption())
+    .action(async (opts: { repo?: string }) => {
+      const repo = resolveRepoDir(opts.repo)
+      const client = await ApiClient.forRepo(repo)
+      await client.call('stop')
+      process.stderr.write(`stopping the node of repo ${repo}\n`)
+    })
+}
+

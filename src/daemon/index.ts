@@ -1,0 +1,119 @@
+import { unlink } from 'node:fs/promises'
+import { logger } from '@libp2p/logger'
+import { LevelDatastore } from 'datastore-level'
+import { ApiServer } from '../api/server.js'
+import { createRoutes } from '../api/routes.js'
+import { loadConfig } from '../repo/config.js'
+import { initRepo, loadKeys, loadSwarmKey, lockRepo, repoExists, repoPaths, writeFileAtomic } from '../repo/index.js'
+import { createNode } from '../node/index.js'
+import { Backpack } from './backpack.js'
+import type { Config, ConfigInput } from '../repo/config.js'
+
+const log = logger('backpack:daemon')
+
+export interface StartOptions {
+  repo: string
+  /** Config layer from the command line */
+  flags: ConfigInput
+}
+
+export interface RunningDaemon {
+  peerId: string
+  addrs: string[]
+  apiUrl: string
+  /** The recovery phrase when this start created the repo */
+  phrase?: string
+  config: Config
+  /** Resolves when the node has stopped */
+  stopped: Promise<void>
+  stop: () => Promise<void>
+}
+
+/**
+ * `backpack start`: create the repo when missing, take its lock, start the
+ * node and the control API, write `<repo>/api`. Stops on `stop()`.
+ */
+export async function startDaemon (options: StartOptions): Promise<RunningDaemon> {
+  const paths = repoPaths(options.repo)
+  let phrase: string | undefined
+  if (!(await repoExists(options.repo))) {
+    phrase = await initRepo(options.repo)
+  }
+  const config = await loadConfig(paths.config, options.flags)
+  const unlock = await lockRepo(options.repo)
+  const cleanups: Array<() => Promise<void>> = [unlock]
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.reverse()) await fn().catch(err => log.error('cleanup failed %e', err))
+    cleanups.length = 0
+  }
+  try {
+    const keys = await loadKeys(options.repo)
+    const swarmKey = await loadSwarmKey(options.repo)
+    const datastore = new LevelDatastore(paths.datastore)
+    await datastore.open()
+    cleanups.push(async () => { await datastore.close() })
+
+    const libp2p = await createNode({ privateKey: keys.privateKey, datastore }, {
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns.enabled,
+      mdnsIntervalMs: config.mdns.intervalMs,
+      swarmKey,
+      allow: config.connections.allow,
+      maxConnections: config.connections.maxConnections,
+      dhtProtocol: config.dht.protocol
+    })
+    cleanups.push(async () => { await libp2p.stop() })
+
+    const backpack = new Backpack({ libp2p, datastore, keys }, { config, repo: options.repo })
+    await backpack.start()
+    cleanups.push(async () => { await backpack.stop() })
+
+    let resolveStopped!: () => void
+    const stopped = new Promise<void>(resolve => { resolveStopped = resolve })
+    let stopping: Promise<void> | undefined
+    const stop = async (): Promise<void> => {
+      stopping ??= (async () => {
+        log('stopping')
+        await cleanup()
+        resolveStopped()
+      })()
+      return stopping
+    }
+
+    const [host, port] = splitHostPort(config.api)
+    const api = new ApiServer({
+      host,
+      port,
+      routes: createRoutes(backpack, { stop: () => { setImmediate(() => { stop().catch(() => {}) }) } })
+    })
+    const apiUrl = await api.start()
+    cleanups.push(async () => { await api.stop() })
+    await writeFileAtomic(paths.token, api.token + '\n', 0o600)
+    await writeFileAtomic(paths.api, apiUrl + '\n', 0o644)
+    // removed first on stop: a client must not find a URL whose node is going away
+    cleanups.push(async () => {
+      await unlink(paths.api).catch(() => {})
+      await unlink(paths.token).catch(() => {})
+    })
+
+    const peerId = libp2p.peerId.toString()
+    return {
+      peerId,
+      addrs: libp2p.getMultiaddrs().map(ma => ma.toString()),
+      apiUrl,
+      phrase,
+      config,
+      stopped,
+      stop
+    }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}
+
+function splitHostPort (text: string): [string, number] {
+  const i = text.lastIndexOf(':')
+  return [text.slice(0, i).replace(/^\[|\]$/g, ''), Number(text.slice(i + 1))]
+}

@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+import { InvalidConfigError } from '../errors.js'
+import { parseSize } from '../util/size.js'
+
+/** Largest chunk the chunk protocol carries; also caps `chunking.size`. */
+export const MAX_CHUNK_SIZE_BYTES = 4 * 1024 * 1024
+export const MIN_CHUNK_SIZE_BYTES = 1024
+
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value)
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size: a byte count or a number with a unit (500MB, 10GiB, 0)' })
+    return z.NEVER
+  }
+  return bytes
+})
+
+const multiaddr = z.string().regex(/^\/[a-z0-9]/i, 'expected a multiaddr such as /ip4/127.0.0.1/tcp/4001')
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001')
+const ms = z.number().int().nonnegative()
+const positive = z.number().int().positive()
+
+export const configSchema = z.object({
+  listen: z.array(multiaddr),
+  bootstrap: z.array(multiaddr),
+  mdns: z.object({ enabled: z.boolean(), intervalMs: positive }).strict(),
+  api: hostPort,
+  connections: z.object({ allow: z.array(multiaddr), maxConnections: positive }).strict(),
+  dht: z.object({
+    protocol: z.string().startsWith('/'),
+    provideConcurrency: positive,
+    providesPerSecond: positive
+  }).strict(),
+  storage: z.object({ limit: size }).strict(),
+  chunking: z.object({ size: z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_CHUNK_SIZE_BYTES) }).strict(),
+  transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive }).strict(),
+  replication: z.object({
+    priority: z.enum(['high', 'low']),
+    repairIntervalMs: positive,
+    graceMs: ms,
+    maxConcurrentRepairs: positive,
+    leaseMs: positive,
+    leaseCheckIntervalMs: positive,
+    renewIntervalMs: positive
+  }).strict()
+}).strict()
+
+export type Config = z.output<typeof configSchema>
+/** What a config file or the flags may set: any subset, before validation. */
+export type ConfigInput = Record<string, unknown>
+
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../config/default.json', import.meta.url))
+
+/** Replica counts of the two priorities. */
+export const PRIORITY_REPLICAS = { high: 3, low: 2 } as const
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Deep merge: objects merge key by key, anything else replaces. */
+export function mergeConfig (base: ConfigInput, ...layers: ConfigInput[]): ConfigInput {
+  const out: ConfigInput = { ...base }
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined) continue
+      const prev = out[key]
+      out[key] = isPlainObject(prev) && isPlainObject(value) ? mergeConfig(prev, value) : value
+    }
+  }
+  return out
+}
+
+function describe (value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value)
+}
+
+function valueAt (input: unknown, path: PropertyKey[]): unknown {
+  let value: unknown = input
+  for (const key of path) {
+    if (!isPlainObject(value) && !Array.isArray(value)) return undefined
+    value = (value as Record<PropertyKey, unknown>)[key]
+  }
+  return value
+}
+
+/** Validate a merged config, failing with the key, the bad value and what is allowed. */
+export function validateConfig (input: ConfigInput, source = 'config'): Config {
+  const result = configSchema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.length > 0 ? `${issue.path.join('.')}.` : ''
+    throw new InvalidConfigError(`invalid ${source}: unknown key ${prefix}${issue.keys[0]}`)
+  }
+  const key = issue.path.join('.')
+  throw new InvalidConfigError(`invalid ${source}: ${key} is ${describe(valueAt(input, issue.path))}: ${issue.message}`)
+}
+
+/** Read a JSON config file; a missing file is an empty layer. */
+export async function readConfigFile (path: string): Promise<ConfigInput> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    if (err.code === 'ENOENT') return {}
+    throw new InvalidConfigError(`cannot read ${path}: ${err.message}`)
+  }
+  try {
+    const parsed = JSON.parse(text)
+    if (!isPlainObject(parsed)) throw new Error('not a JSON object')
+    return parsed
+  } catch (err: any) {
+    throw new InvalidConfigError(`invalid config ${path}: ${err.message}`)
+  }
+}
+
+/** Defaults, then the repo's config.json, then flags. */
+export async function loadConfig (repoConfigPath: string, flags: ConfigInput = {}): Promise<Config> {
+  const defaults = await readConfigFile(DEFAULT_CONFIG_PATH)
+  const repo = await readConfigFile(repoConfigPath)
+  return validateConfig(mergeConfig(defaults, repo, flags), repoConfigPath)
+}
