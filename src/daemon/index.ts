@@ -35,11 +35,13 @@ export interface RunningDaemon {
  */
 export async function startDaemon (options: StartOptions): Promise<RunningDaemon> {
   const paths = repoPaths(options.repo)
+  // validate first: a start that fails on bad config must not create a repo
+  // whose recovery phrase nobody saw
+  const config = await loadConfig(paths.config, options.flags)
   let phrase: string | undefined
   if (!(await repoExists(options.repo))) {
     phrase = await initRepo(options.repo)
   }
-  const config = await loadConfig(paths.config, options.flags)
   const unlock = await lockRepo(options.repo)
   const cleanups: Array<() => Promise<void>> = [unlock]
   const cleanup = async (): Promise<void> => {
