@@ -26,7 +26,9 @@ export function reportError (err: unknown): number {
   if (err instanceof ExitCode) return err.code
   const name = (err as Error)?.name
   const message = err instanceof Error ? err.message : String(err)
-  process.stderr.write(`error: ${message.split('\n')[0]}\n`)
+  // the contract gives the no-node line verbatim; every other failure is prefixed
+  const line = err instanceof NoNodeError ? message.split('\n')[0] : `error: ${message.split('\n')[0]}`
+  process.stderr.write(`${line}\n`)
   if (process.env.DEBUG != null && err instanceof Error && !(err instanceof RemoteError) && !(err instanceof NoNodeError)) {
     process.stderr.write(`${err.stack ?? ''}\n`)
   }
