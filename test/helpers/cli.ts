@@ -19,12 +19,21 @@ export interface RunOptions {
   input?: string
   timeoutMs?: number
   cwd?: string
+  /** Run the CLI through this command, e.g. `['netlab', 'exec', 'h1']` */
+  wrap?: string[]
+}
+
+/** The program and arguments that run the CLI, optionally through a wrapper command. */
+function cliCommand (args: string[], wrap: string[] = []): [string, string[]] {
+  const full = [...wrap, process.execPath, CLI, ...args]
+  return [full[0], full.slice(1)]
 }
 
 /** Run the CLI to completion. */
 export async function runCli (args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const [command, argv] = cliCommand(args, options.wrap)
+    const child = spawn(command, argv, {
       env: { ...process.env, ...options.env },
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe']
@@ -55,6 +64,18 @@ export interface NodeOptions {
   bootstrap?: string[]
   args?: string[]
   env?: Record<string, string>
+  /** Listen addresses instead of `/ip4/127.0.0.1/tcp/0` */
+  listen?: string[]
+  /**
+   * Leave mDNS on. Only inside a netlab host: mDNS must never run in the
+   * machine's own network namespace, so the default passes `--no-mdns`.
+   */
+  mdns?: boolean
+}
+
+export interface TestNodeOptions {
+  /** Run `start` and every command through this, e.g. `['netlab', 'exec', 'h1']` */
+  wrap?: string[]
 }
 
 /** A `backpack start` process on 127.0.0.1 with mDNS off. */
@@ -67,16 +88,22 @@ export class TestNode {
   stderr = ''
   exited?: Promise<number | null>
 
-  constructor (repo: string) {
+  readonly wrap: string[]
+
+  constructor (repo: string, options: TestNodeOptions = {}) {
     this.repo = repo
+    this.wrap = options.wrap ?? []
   }
 
   /** Start (or restart) the node and wait until its API answers. */
   async start (options: NodeOptions = {}): Promise<this> {
-    const args = ['start', '--repo', this.repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns', '--api', '127.0.0.1:0']
+    const args = ['start', '--repo', this.repo, '--api', '127.0.0.1:0']
+    for (const addr of options.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', addr)
+    if (options.mdns !== true) args.push('--no-mdns')
     for (const addr of options.bootstrap ?? []) args.push('--bootstrap', addr)
     args.push(...(options.args ?? []))
-    const proc = spawn(process.execPath, [CLI, ...args], {
+    const [command, argv] = cliCommand(args, this.wrap)
+    const proc = spawn(command, argv, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -101,7 +128,7 @@ export class TestNode {
 
   /** Run a CLI command against this node's repo. */
   async run (args: string[], options: RunOptions = {}): Promise<RunResult> {
-    return runCli([...args, '--repo', this.repo], options)
+    return runCli([...args, '--repo', this.repo], { wrap: this.wrap, ...options })
   }
 
   async json<T = any> (args: string[]): Promise<T> {
