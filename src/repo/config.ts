@@ -8,10 +8,13 @@ import { parseSize } from '../util/size.js'
 export const MAX_CHUNK_SIZE_BYTES = 4 * 1024 * 1024
 export const MIN_CHUNK_SIZE_BYTES = 1024
 
-const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+const SIZE_EXPECTED = 'expected a size: a byte count or a number with a unit (500MB, 10GiB, 0)'
+
+// the union's own message ("Invalid input") would not say what is allowed
+const size = z.union([z.string(), z.number()], { error: SIZE_EXPECTED }).transform((value, ctx) => {
   const bytes = parseSize(value)
   if (bytes === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a size: a byte count or a number with a unit (500MB, 10GiB, 0)' })
+    ctx.addIssue({ code: 'custom', message: SIZE_EXPECTED })
     return z.NEVER
   }
   return bytes
