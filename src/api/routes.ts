@@ -1,3 +1,5 @@
+import { z } from 'zod'
+import { InvalidInputError } from '../errors.js'
 import type { Route } from './server.js'
 import type { Backpack } from '../daemon/backpack.js'
 
@@ -6,14 +8,54 @@ export interface RouteHooks {
   stop: () => void
 }
 
+function parse<T extends z.ZodType> (schema: T, body: unknown): z.output<T> {
+  const result = schema.safeParse(body)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    throw new InvalidInputError(`bad request: ${issue.path.join('.')}: ${issue.message}`)
+  }
+  return result.data
+}
+
+const putBody = z.object({
+  paths: z.array(z.string()).min(1),
+  replicas: z.number().int().min(1).max(64).optional(),
+  priority: z.enum(['high', 'low']).optional(),
+  name: z.string().min(1).optional()
+})
+
+const getBody = z.object({
+  ref: z.string().min(1),
+  output: z.string().optional(),
+  cwd: z.string(),
+  force: z.boolean().optional()
+})
+
+const lsBody = z.object({ name: z.string().optional() })
+
 /** The control API's routes: one per CLI command that talks to the node. */
 export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<string, Route> {
   return {
     status: async () => backpack.status(),
-    peers: async () => backpack.peers(),
+    peers: async () => backpack.peerList(),
     stop: async () => {
       hooks.stop()
       return { stopping: true }
-    }
+    },
+    put: async (body, { signal, progress }) => {
+      const req = parse(putBody, body)
+      return backpack.backups.put({
+        paths: req.paths,
+        name: req.name,
+        replicas: backpack.replicasFor(req.replicas, req.priority),
+        signal,
+        onProgress: progress
+      })
+    },
+    get: async (body, { signal, progress }) => {
+      const req = parse(getBody, body)
+      return backpack.backups.get({ ...req, signal, onProgress: progress })
+    },
+    ls: async (body) => backpack.backups.ls(parse(lsBody, body).name)
   }
 }

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { CID } from 'multiformats/cid'
+import { FileExistsError, UnavailableError } from '../errors.js'
+import { forEachConcurrent } from '../util/concurrency.js'
+import { PROGRESS_INTERVAL_MS } from './put.js'
+import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
+import type { CatalogEntry } from './catalog.js'
+import type { PeerId } from '@libp2p/interface'
+
+const log = logger('backpack:get')
+
+/** How long a DHT provider lookup for one chunk may take. */
+export const FIND_PROVIDERS_TIMEOUT_MS = 15_000
+
+export interface GetOptions {
+  force?: boolean
+  signal?: AbortSignal
+  onProgress?: ProgressFn
+}
+
+export interface GetResult {
+  id: string
+  name: string
+  size: number
+  path: string
+}
+
+async function exists (path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}
+
+/**
+ * Fetch one sealed chunk: from the recorded holders first (connected ones
+ * first, starting at a different holder per chunk to spread the load), then
+ * from the DHT's providers. Every copy is checked against the CID; a bad or
+ * missing copy moves on to the next peer.
+ */
+export async function fetchSealed (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const { client, peers } = components
+  const tried = new Set<string>([components.peerId.toString()])
+  const rotated = holders.map((_, i) => holders[(i + spread) % holders.length])
+  const ordered = [...rotated.filter(h => peers.isConnected(h)), ...rotated.filter(h => !peers.isConnected(h))]
+  const attempt = async (peer: PeerId): Promise<Uint8Array | undefined> => {
+    tried.add(peer.toString())
+    try {
+      return await client.get(peer, cid, { signal })
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      log('chunk %c from %p failed: %s', cid, peer, err.message)
+      return undefined
+    }
+  }
+  for (const holder of ordered) {
+    if (tried.has(holder)) continue
+    const peer = peers.get(holder) ?? components.peerIdFromString(holder)
+    const bytes = await attempt(peer)
+    if (bytes != null) return bytes
+  }
+  log('looking up providers of %c', cid)
+  try {
+    for await (const provider of components.contentRouting.findProviders(cid, {
+      signal: signal != null ? AbortSignal.any([signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)]) : AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)
+    })) {
+      if (tried.has(provider.id.toString())) continue
+      const bytes = await attempt(provider.id)
+      if (bytes != null) return bytes
+    }
+  } catch (err: any) {
+    signal?.throwIfAborted()
+    log('provider lookup for %c ended: %s', cid, err.message)
+  }
+  throw new UnavailableError(`chunk ${cid} is unavailable: none of ${tried.size - 1} peers tried has a good copy`)
+}
+
+/** Restore a backup into `target`: written to a temp file, then renamed. */
+export async function getFile (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, options: GetOptions): Promise<GetResult> {
+  if (!options.force && await exists(target)) {
+    throw new FileExistsError(`${target} exists: pass --force to overwrite it`)
+  }
+  await mkdir(dirname(target), { recursive: true })
+  const tmp = join(dirname(target), `.${basename(target)}.backpack-${randomBytes(4).toString('hex')}`)
+  const handle = await open(tmp, 'w', 0o600)
+  let done = 0
+  let lastProgress = 0
+  options.onProgress?.({ type: 'get:file', name: entry.name, total: entry.size })
+  try {
+    const offsets: number[] = []
+    let offset = 0
+    for (const chunk of entry.chunks) {
+      offsets.push(offset)
+      offset += chunk.size
+    }
+    await forEachConcurrent(entry.chunks.keys(), init.chunksInFlight, async i => {
+      const chunk = entry.chunks[i]
+      const sealed = await fetchSealed(components, CID.parse(chunk.cid), chunk.holders, i, options.signal)
+      const plain = components.cipher.open(sealed)
+      if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
+      await handle.write(plain, 0, plain.byteLength, offsets[i])
+      done += plain.byteLength
+      const now = Date.now()
+      if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
+        lastProgress = now
+        options.onProgress?.({ type: 'get:bytes', name: entry.name, done, total: entry.size })
+      }
+    }, options.signal)
+    await handle.truncate(entry.size)
+    await handle.sync()
+    await handle.close()
+    await chmod(tmp, entry.mode & 0o7777 || 0o644)
+    await utimes(tmp, new Date(entry.mtime), new Date(entry.mtime))
+    if (!options.force && await exists(target)) {
+      throw new FileExistsError(`${target} exists: pass --force to overwrite it`)
+    }
+    await rename(tmp, target)
+  } catch (err) {
+    await handle.close().catch(() => {})
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  options.onProgress?.({ type: 'get:bytes', name: entry.name, done: entry.size, total: entry.size })
+  return { id: entry.id, name: entry.name, size: entry.size, path: target }
+}

@@ -1,0 +1,110 @@
+import { stat } from 'node:fs/promises'
+import { logger } from '@libp2p/logger'
+import { cidOf, readPieces } from '../chunking/index.js'
+import { InvalidInputError, UnavailableError } from '../errors.js'
+import { forEachConcurrent } from '../util/concurrency.js'
+import { newSession } from '../replication/placement.js'
+import { encodeManifest } from './manifest.js'
+import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
+import type { CatalogEntry, ChunkPlacement } from './catalog.js'
+import type { PlacementSession } from '../replication/placement.js'
+
+const log = logger('backpack:put')
+
+/** Progress events are sent at most this often per file. */
+export const PROGRESS_INTERVAL_MS = 200
+
+export interface PutOptions {
+  replicas: number
+  signal?: AbortSignal
+  onProgress?: ProgressFn
+}
+
+export interface PutResult {
+  id: string
+  name: string
+  size: number
+  chunks: number
+  replicas: { desired: number, actual: number }
+  /** Why actual < desired */
+  degraded?: string
+}
+
+/** Lowest holder count over a backup's chunks and its manifest. */
+export function lowestCount (counts: number[]): number {
+  return counts.length === 0 ? 0 : Math.min(...counts)
+}
+
+/**
+ * Back up one file: read it piece by piece, seal each piece, place each on
+ * `replicas` distinct peers with a bounded number of pieces in flight, then
+ * seal and place the manifest and record the backup in the catalog.
+ */
+export async function putFile (components: BackupComponents, init: BackupInit, path: string, name: string, options: PutOptions): Promise<PutResult> {
+  const { cipher, placement, peers, catalog } = components
+  let info
+  try {
+    info = await stat(path)
+  } catch (err: any) {
+    throw new InvalidInputError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`)
+  }
+  if (!info.isFile()) throw new InvalidInputError(`cannot back up ${path}: not a regular file`)
+  const desired = options.replicas
+  const self = components.peerId.toString()
+  const session: PlacementSession = newSession()
+  const exclude = new Set([self])
+  const chunks: ChunkPlacement[] = []
+  let done = 0
+  let lastProgress = 0
+  const progress = (force = false): void => {
+    const now = Date.now()
+    if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return
+    lastProgress = now
+    options.onProgress?.({ type: 'put:bytes', name, done, total: info.size })
+  }
+  options.onProgress?.({ type: 'put:file', name, total: info.size })
+
+  const noPeers = (): string => `no peer could take a chunk of ${name}: ${peers.list().length} peers reachable` +
+    (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
+    (session.failed.size > 0 ? `, ${session.failed.size} failing` : '')
+
+  let pieces
+  try {
+    pieces = readPieces(path, init.chunkSize, { signal: options.signal })
+    await forEachConcurrent(pieces, init.chunksInFlight, async piece => {
+      const sealed = cipher.seal(piece.bytes)
+      const cid = cidOf(sealed)
+      const holders = await placement.place(cid, sealed, desired, session, { exclude, signal: options.signal })
+      if (holders.length === 0) throw new UnavailableError(noPeers())
+      chunks[piece.index] = { cid: cid.toString(), size: piece.bytes.byteLength, holders }
+      done += piece.bytes.byteLength
+      progress()
+    }, options.signal)
+  } catch (err: any) {
+    if (err.code === 'EACCES' || err.code === 'EISDIR' || err.code === 'ENOENT') {
+      throw new InvalidInputError(`cannot read ${path}: ${err.code}`)
+    }
+    throw err
+  }
+
+  const created = Date.now()
+  const body = { name, size: info.size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
+  const sealedManifest = cipher.seal(encodeManifest(body))
+  const id = cidOf(sealedManifest)
+  const manifestHolders = await placement.place(id, sealedManifest, desired, session, { exclude, signal: options.signal })
+  if (manifestHolders.length === 0) throw new UnavailableError(noPeers())
+  const entry: CatalogEntry = { id: id.toString(), ...body, manifest: { holders: manifestHolders } }
+  await catalog.put(entry)
+  progress(true)
+
+  const actual = lowestCount([manifestHolders.length, ...chunks.map(c => c.holders.length)])
+  const result: PutResult = { id: entry.id, name, size: info.size, chunks: chunks.length, replicas: { desired, actual } }
+  if (actual < desired) {
+    const reachable = peers.list().length
+    result.degraded = `${name} has ${actual} of ${desired} replicas: only ${reachable} peer${reachable === 1 ? '' : 's'} reachable` +
+      (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
+      (session.failed.size > 0 ? `, ${session.failed.size} failing` : '')
+  }
+  log('put %s as %s: %d chunks, %d/%d replicas', name, entry.id, chunks.length, actual, desired)
+  return result
+}

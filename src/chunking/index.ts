@@ -1,0 +1,67 @@
+import { open } from 'node:fs/promises'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { equals } from 'uint8arrays/equals'
+
+/** @default 1 MiB */
+export const DEFAULT_CHUNK_SIZE_BYTES = 1024 * 1024
+
+/** A chunk's name: CIDv1, raw codec, sha2-256 of its bytes. */
+export function cidOf (bytes: Uint8Array): CID {
+  const digest = sha256.digest(bytes)
+  if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node.js')
+  return CID.createV1(raw.code, digest)
+}
+
+/** Do these bytes hash to this CID? Only sha2-256 CIDs are accepted. */
+export function matchesCid (cid: CID, bytes: Uint8Array): boolean {
+  if (cid.multihash.code !== sha256.code) return false
+  return equals(cidOf(bytes).multihash.digest, cid.multihash.digest)
+}
+
+/** Parse CID bytes or text from outside; undefined when not a raw sha2-256 CIDv1. */
+export function parseChunkCid (input: Uint8Array | string): CID | undefined {
+  try {
+    const cid = typeof input === 'string' ? CID.parse(input) : CID.decode(input)
+    if (cid.version !== 1 || cid.multihash.code !== sha256.code) return undefined
+    return cid
+  } catch {
+    return undefined
+  }
+}
+
+export interface Piece {
+  index: number
+  offset: number
+  bytes: Uint8Array
+}
+
+/**
+ * Read a file as fixed-size pieces. Each piece is read when the consumer
+ * asks for it, so memory stays at one piece whatever the file size.
+ */
+export async function * readPieces (path: string, chunkSize: number, options: { signal?: AbortSignal } = {}): AsyncGenerator<Piece> {
+  const handle = await open(path, 'r')
+  try {
+    let offset = 0
+    let index = 0
+    while (true) {
+      options.signal?.throwIfAborted()
+      const buf = Buffer.allocUnsafe(chunkSize)
+      let filled = 0
+      while (filled < chunkSize) {
+        const { bytesRead } = await handle.read(buf, filled, chunkSize - filled, offset + filled)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      if (filled === 0) return
+      yield { index, offset, bytes: filled === chunkSize ? buf : buf.subarray(0, filled) }
+      offset += filled
+      index++
+      if (filled < chunkSize) return
+    }
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,23 @@
+import { MAX_CHUNK_SIZE_BYTES } from '../repo/config.js'
+import { SEAL_OVERHEAD_BYTES } from '../chunking/cipher.js'
+
+export const CHUNK_PROTOCOL = '/backpack/chunk/1.0.0'
+
+/** Largest message either side reads: one sealed chunk plus framing. */
+export const MAX_MESSAGE_BYTES = MAX_CHUNK_SIZE_BYTES + SEAL_OVERHEAD_BYTES + 4096
+
+/** Most CIDs in one HAS, DELETE or RENEW request. */
+export const MAX_CIDS_PER_REQUEST = 1024
+
+/** Streams a peer may open to us at once, and we to one peer. */
+export const MAX_INBOUND_STREAMS = 64
+export const MAX_OUTBOUND_STREAMS = 64
+
+/** Streams kept open to one peer for reuse. */
+export const DEFAULT_MAX_STREAMS_PER_PEER = 8
+
+/** @default 30 s */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+
+/** A server stream with no request for this long is closed. */
+export const STREAM_IDLE_TIMEOUT_MS = 60_000

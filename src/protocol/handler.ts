@@ -1,0 +1,172 @@
+import { logger } from '@libp2p/logger'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { pbStream } from '@libp2p/utils'
+import * as Digest from 'multiformats/hashes/digest'
+import { parseChunkCid } from '../chunking/index.js'
+import { Request, Response } from './pb/chunk.js'
+import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
+import type { ChunkStore } from '../store/index.js'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('backpack:protocol')
+
+/** Where protocol handlers are registered: the libp2p node. */
+export type Registrar = Pick<Libp2p, 'handle' | 'unhandle'>
+
+export interface ChunkHandlerComponents {
+  registrar: Registrar
+  store: ChunkStore
+}
+
+export interface ChunkHandlerInit {
+  /** The owner side: a holder tells us it handed our chunks to another peer */
+  onMoved?: (from: string, to: string, cids: CID[]) => Promise<void>
+}
+
+/** Decode peer id bytes from a peer; undefined when malformed. */
+export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
+  try {
+    return peerIdFromMultihash(Digest.decode(bytes))
+  } catch {
+    return undefined
+  }
+}
+
+function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
+  return { status, data: new Uint8Array(0), have: [], message: '', ...fields }
+}
+
+/**
+ * Serves `/backpack/chunk/1.0.0`: store, fetch, has, delete, renew, space,
+ * moved. Nothing a peer sends is trusted: sizes are capped, CIDs parsed,
+ * bytes re-hashed, deletes allowed only for the chunk's owner.
+ */
+export class ChunkHandler {
+  private readonly components: ChunkHandlerComponents
+  private readonly init: ChunkHandlerInit
+  private started = false
+
+  constructor (components: ChunkHandlerComponents, init: ChunkHandlerInit = {}) {
+    this.components = components
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    await this.components.registrar.handle(CHUNK_PROTOCOL, async (stream, connection) => {
+      await this.handleStream(stream, connection).catch(err => {
+        log('stream from %p ended: %s', connection.remotePeer, err.message)
+        stream.abort(err)
+      })
+    }, { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
+    this.started = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    await this.components.registrar.unhandle(CHUNK_PROTOCOL)
+    this.started = false
+  }
+
+  /** Answer requests until the peer closes the stream or goes quiet. */
+  async handleStream (stream: Stream, connection: Connection): Promise<void> {
+    const pb = pbStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
+    const remote = connection.remotePeer
+    while (true) {
+      let request: Request
+      try {
+        request = await pb.read(Request, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+      } catch (err: any) {
+        if (err.name === 'UnexpectedEOFError' || stream.readStatus !== 'readable') break
+        // oversized or malformed: say so, then drop the stream (framing is lost)
+        const status = err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' ? Response.Status.TOO_LARGE : Response.Status.ERROR
+        log('bad request from %p: %s', remote, err.message)
+        await pb.write(reply(status, { message: `bad request: ${err.message}` }), Response, { signal: AbortSignal.timeout(5000) }).catch(() => {})
+        stream.abort(err)
+        return
+      }
+      const response = await this.handleRequest(request, remote).catch((err: Error) => {
+        log.error('request from %p failed %e', remote, err)
+        return reply(Response.Status.ERROR, { message: err.message })
+      })
+      await pb.write(response, Response, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+    }
+    await stream.close().catch(() => {})
+  }
+
+  /** One request from `remote`; never throws for bad input. */
+  async handleRequest (request: Request, remote: PeerId): Promise<Response> {
+    const { store } = this.components
+    if (request.cids.length > MAX_CIDS_PER_REQUEST) {
+      return reply(Response.Status.TOO_LARGE, { message: `at most ${MAX_CIDS_PER_REQUEST} CIDs per request` })
+    }
+    const cids: CID[] = []
+    for (const bytes of request.cids) {
+      const cid = parseChunkCid(bytes)
+      if (cid == null) return reply(Response.Status.ERROR, { message: 'malformed CID' })
+      cids.push(cid)
+    }
+    const sender = remote.toString()
+    switch (request.type) {
+      case Request.Type.PUT: {
+        if (cids.length !== 1) return reply(Response.Status.ERROR, { message: 'PUT takes one CID' })
+        let owner = sender
+        if (request.owner != null) {
+          const id = decodePeerId(request.owner)
+          if (id == null) return reply(Response.Status.ERROR, { message: 'malformed owner' })
+          owner = id.toString()
+        }
+        try {
+          await store.put(cids[0], request.data, owner)
+          return reply(Response.Status.OK)
+        } catch (err: any) {
+          if (err.name === 'BadHashError') return reply(Response.Status.BAD_HASH, { message: err.message })
+          if (err.name === 'NoSpaceError') return reply(Response.Status.NO_SPACE, { message: err.message, free: BigInt(store.free) })
+          throw err
+        }
+      }
+      case Request.Type.GET: {
+        if (cids.length !== 1) return reply(Response.Status.ERROR, { message: 'GET takes one CID' })
+        try {
+          return reply(Response.Status.OK, { data: await store.get(cids[0]) })
+        } catch (err: any) {
+          if (err.name === 'NotFoundError') return reply(Response.Status.NOT_FOUND, { message: err.message })
+          throw err
+        }
+      }
+      case Request.Type.HAS:
+        return reply(Response.Status.OK, { have: await Promise.all(cids.map(async cid => store.has(cid))) })
+      case Request.Type.RENEW:
+        return reply(Response.Status.OK, { have: await Promise.all(cids.map(async cid => store.renew(cid, sender))) })
+      case Request.Type.DELETE: {
+        const have: boolean[] = []
+        let refused = 0
+        for (const cid of cids) {
+          const owners = await store.owners(cid)
+          if (owners.length > 0 && !owners.some(o => o.owner === sender)) {
+            refused++
+            have.push(false)
+            continue
+          }
+          have.push(await store.release(cid, sender))
+        }
+        if (refused > 0) {
+          log('refused to delete %d chunks for %p: not their owner', refused, remote)
+          return reply(Response.Status.FORBIDDEN, { have, message: `${refused} chunks are not held for ${sender}` })
+        }
+        return reply(Response.Status.OK, { have })
+      }
+      case Request.Type.SPACE:
+        return reply(Response.Status.OK, { free: BigInt(store.free) })
+      case Request.Type.MOVED: {
+        const holder = request.holder != null ? decodePeerId(request.holder) : undefined
+        if (holder == null) return reply(Response.Status.ERROR, { message: 'MOVED needs a holder' })
+        await this.init.onMoved?.(sender, holder.toString(), cids)
+        return reply(Response.Status.OK)
+      }
+      default:
+        return reply(Response.Status.ERROR, { message: 'unknown request type' })
+    }
+  }
+}

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { Key } from 'interface-datastore'
+import { CID } from 'multiformats/cid'
+import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
+import { matchesCid } from '../chunking/index.js'
+import type { Datastore } from 'interface-datastore'
+
+const log = logger('backpack:store')
+
+/** Datastore prefix of the holder records: `/backpack/held/<cid>/<owner>` → lease renewal time. */
+const HELD_PREFIX = '/backpack/held'
+
+export interface ChunkStoreComponents {
+  datastore: Datastore
+}
+
+export interface ChunkStoreInit {
+  /** The folder of chunk files */
+  dir: string
+  /** Bytes this node lends to others */
+  limit: number
+  /** Sync each chunk to disk before acknowledging it @default true */
+  fsync?: boolean
+  onAdded?: (cid: CID) => void
+  onRemoved?: (cid: CID) => void
+}
+
+export interface HeldChunk {
+  cid: CID
+  owner: string
+  /** Last lease renewal, ms since the epoch */
+  renewed: number
+}
+
+/**
+ * The chunks this node holds for others: content-addressed files in sharded
+ * folders, written to a temp file and renamed (a crash never leaves a partial
+ * chunk under a real name), re-hashed on write and on read, counted against
+ * the storage limit. Each chunk records the peers it is held for.
+ */
+export class ChunkStore {
+  private readonly components: ChunkStoreComponents
+  private readonly init: ChunkStoreInit
+  private usedBytes = 0
+  private reservedBytes = 0
+  private limitBytes: number
+  private readonly tmpDir: string
+
+  constructor (components: ChunkStoreComponents, init: ChunkStoreInit) {
+    this.components = components
+    this.init = init
+    this.limitBytes = init.limit
+    this.tmpDir = join(init.dir, 'tmp')
+  }
+
+  /** Count what is on disk; remove temp files a crash left behind. */
+  async start (): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true })
+    await mkdir(this.tmpDir, { recursive: true })
+    let used = 0
+    for (const shard of await readdir(this.init.dir)) {
+      if (shard === 'tmp') continue
+      for (const name of await readdir(join(this.init.dir, shard)).catch(() => [])) {
+        used += (await stat(join(this.init.dir, shard, name)).catch(() => ({ size: 0 }))).size
+      }
+    }
+    this.usedBytes = used
+    log('holding %d bytes, limit %d', used, this.limitBytes)
+  }
+
+  async stop (): Promise<void> {}
+
+  get used (): number { return this.usedBytes }
+  get limit (): number { return this.limitBytes }
+  /** Bytes a new chunk may still take. */
+  get free (): number { return Math.max(0, this.limitBytes - this.usedBytes - this.reservedBytes) }
+
+  setLimit (bytes: number): void {
+    this.limitBytes = bytes
+  }
+
+  private path (cid: CID): string {
+    const text = cid.toString()
+    return join(this.init.dir, text.slice(-2), text)
+  }
+
+  private heldKey (cid: CID, owner?: string): Key {
+    return new Key(owner == null ? `${HELD_PREFIX}/${cid}` : `${HELD_PREFIX}/${cid}/${owner}`)
+  }
+
+  async has (cid: CID): Promise<boolean> {
+    try {
+      await stat(this.path(cid))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** The chunk's bytes, re-hashed; a copy that no longer matches is removed. */
+  async get (cid: CID): Promise<Uint8Array> {
+    let bytes: Uint8Array
+    try {
+      bytes = await readFile(this.path(cid))
+    } catch {
+      throw new NotFoundError(`chunk ${cid} is not held here`)
+    }
+    if (!matchesCid(cid, bytes)) {
+      log.error('chunk %c is corrupt on disk, removing it', cid)
+      await this.remove(cid)
+      throw new NotFoundError(`chunk ${cid} was corrupt here and has been dropped`)
+    }
+    return bytes
+  }
+
+  /**
+   * Store a chunk for `owner`. Refuses bytes that do not match the CID
+   * (BadHashError) and anything beyond the limit (NoSpaceError).
+   */
+  async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
+    if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
+    if (!(await this.has(cid))) {
+      await this.writeFile(cid, bytes)
+    }
+    await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
+  }
+
+  private async writeFile (cid: CID, bytes: Uint8Array): Promise<void> {
+    const size = bytes.byteLength
+    if (size > this.free) {
+      throw new NoSpaceError(`no space for ${size} bytes: ${this.usedBytes} of ${this.limitBytes} used`)
+    }
+    this.reservedBytes += size
+    const tmp = join(this.tmpDir, `${cid}.${randomBytes(4).toString('hex')}`)
+    try {
+      const handle = await open(tmp, 'w', 0o600)
+      try {
+        await handle.writeFile(bytes)
+        if (this.init.fsync !== false) await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+      const target = this.path(cid)
+      await mkdir(join(target, '..'), { recursive: true })
+      if (await this.has(cid)) {
+        // a concurrent put of the same chunk won the race
+        await unlink(tmp)
+        return
+      }
+      await rename(tmp, target)
+      this.usedBytes += size
+      this.init.onAdded?.(cid)
+    } catch (err) {
+      await unlink(tmp).catch(() => {})
+      throw err
+    } finally {
+      this.reservedBytes -= size
+    }
+  }
+
+  /** The peers this chunk is held for. */
+  async owners (cid: CID): Promise<HeldChunk[]> {
+    const out: HeldChunk[] = []
+    for await (const { key, value } of this.components.datastore.query({ prefix: this.heldKey(cid).toString() + '/' })) {
+      out.push({ cid, owner: key.baseNamespace(), renewed: decodeTime(value) })
+    }
+    return out
+  }
+
+  /** Every holder record: one per chunk and owner. */
+  async * held (): AsyncGenerator<HeldChunk> {
+    for await (const { key, value } of this.components.datastore.query({ prefix: HELD_PREFIX + '/' })) {
+      const parts = key.toString().split('/')
+      const cid = CID.parse(parts[3])
+      yield { cid, owner: parts[4], renewed: decodeTime(value) }
+    }
+  }
+
+  /** Size in bytes of a held chunk, or undefined. */
+  async size (cid: CID): Promise<number | undefined> {
+    return stat(this.path(cid)).then(s => s.size, () => undefined)
+  }
+
+  /** Renew `owner`'s lease on a chunk; false when not held for it. */
+  async renew (cid: CID, owner: string): Promise<boolean> {
+    const key = this.heldKey(cid, owner)
+    if (!(await this.components.datastore.has(key)) || !(await this.has(cid))) return false
+    await this.components.datastore.put(key, encodeTime(Date.now()))
+    return true
+  }
+
+  /**
+   * Drop `owner`'s claim on a chunk; the file goes when nobody claims it.
+   * Returns true when the owner had a claim.
+   */
+  async release (cid: CID, owner: string): Promise<boolean> {
+    const key = this.heldKey(cid, owner)
+    const had = await this.components.datastore.has(key)
+    if (had) await this.components.datastore.delete(key)
+    if ((await this.owners(cid)).length === 0) await this.removeFile(cid)
+    return had
+  }
+
+  /** Remove a chunk and every claim on it. */
+  async remove (cid: CID): Promise<void> {
+    for (const { owner } of await this.owners(cid)) {
+      await this.components.datastore.delete(this.heldKey(cid, owner))
+    }
+    await this.removeFile(cid)
+  }
+
+  private async removeFile (cid: CID): Promise<void> {
+    const path = this.path(cid)
+    const size = await stat(path).then(s => s.size, () => undefined)
+    if (size === undefined) return
+    await unlink(path).catch(() => {})
+    this.usedBytes = Math.max(0, this.usedBytes - size)
+    this.init.onRemoved?.(cid)
+  }
+}
+
+function encodeTime (ms: number): Uint8Array {
+  return new TextEncoder().encode(String(ms))
+}
+
+function decodeTime (bytes: Uint8Array): number {
+  return Number(new TextDecoder().decode(bytes))
+}

@@ -1,0 +1,60 @@
+/**
+ * Run `fn` over the items of an (async) iterable with at most `limit` calls
+ * in flight. Items are pulled only when a slot is free, so a lazy source
+ * (a file read piece by piece) stays bounded in memory. The first error
+ * stops pulling and is thrown once every running call has settled.
+ */
+export async function forEachConcurrent<T> (
+  source: AsyncIterable<T> | Iterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+  signal?: AbortSignal
+): Promise<void> {
+  const iterator = (Symbol.asyncIterator in source)
+    ? (source as AsyncIterable<T>)[Symbol.asyncIterator]()
+    : (source as Iterable<T>)[Symbol.iterator]() as unknown as AsyncIterator<T>
+  let failure: { err: unknown } | undefined
+  let pulling = Promise.resolve()
+  const next = async (): Promise<IteratorResult<T>> => {
+    // pulls are serialized: async generators do not like concurrent next()
+    const result = pulling.then(async () => iterator.next())
+    pulling = result.then(() => {}, () => {})
+    return result
+  }
+  const worker = async (): Promise<void> => {
+    while (failure == null) {
+      if (signal?.aborted === true) {
+        failure ??= { err: signal.reason }
+        return
+      }
+      let result: IteratorResult<T>
+      try {
+        result = await next()
+      } catch (err) {
+        failure ??= { err }
+        return
+      }
+      if (result.done === true) return
+      try {
+        await fn(result.value)
+      } catch (err) {
+        failure ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker))
+  if (failure != null) {
+    await iterator.return?.()
+    throw failure.err
+  }
+}
+
+/** Resolve after `ms`, or reject when the signal aborts. */
+export async function delay (ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) { reject(signal.reason); return }
+    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
