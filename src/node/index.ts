@@ -8,6 +8,7 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { dialOnDiscovery } from './discovery.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -53,7 +54,7 @@ export async function createNode (components: NodeComponents, init: NodeInit): P
     peerDiscovery.push(bootstrap({ list: init.bootstrap }))
   }
   if (init.mdns) {
-    peerDiscovery.push(mdns({ interval: init.mdnsIntervalMs ?? 10_000 }))
+    peerDiscovery.push(dialOnDiscovery(mdns({ interval: init.mdnsIntervalMs ?? 10_000 })))
   }
   return createLibp2p({
     privateKey: components.privateKey,
