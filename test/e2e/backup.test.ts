@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict'
+import { mkfifo } from './mkfifo.js'
+import { mkdir, writeFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { TestNetwork } from '../helpers/cli.js'
+import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
+import type { TestNode } from '../helpers/cli.js'
+
+const MiB = 1024 * 1024
+
+describe('put and get across four nodes', () => {
+  const net = new TestNetwork()
+  let owner: TestNode
+  let holders: TestNode[]
+  let dir: string
+
+  before(async () => {
+    dir = await net.dir()
+    ;[owner, ...holders] = await net.addNodes(4)
+    await net.waitConnected()
+  })
+
+  after(async () => { await net.close() })
+
+  it('puts a 20 MB file on 3 distinct peers and gets identical bytes back', async () => {
+    const file = join(dir, 'big.bin')
+    const hash = await randomFile(file, 20_000_000)
+    const [put] = await owner.json(['put', file, '--replicas', '3'])
+    assert.equal(put.name, 'big.bin')
+    assert.equal(put.size, 20_000_000)
+    assert.equal(put.chunks, 20)
+    assert.deepEqual(put.replicas, { desired: 3, actual: 3 })
+    assert.match(put.id, /^b[a-z2-7]+$/)
+
+    // every chunk sits on exactly 3 of the other peers; the owner keeps none
+    assert.equal((await storedChunks(owner.repo)).length, 0)
+    const copies = new Map<string, number>()
+    for (const h of holders) {
+      for (const cid of await storedChunks(h.repo)) copies.set(cid, (copies.get(cid) ?? 0) + 1)
+    }
+    assert.equal(copies.size, 21, 'the 20 chunks and the manifest')
+    for (const [cid, n] of copies) assert.equal(n, 3, `${cid} has ${n} copies`)
+
+    const out = join(dir, 'big.out')
+    const got = await owner.json(['get', put.id, '-o', out])
+    assert.equal(got.path, out)
+    assert.equal(got.size, 20_000_000)
+    assert.equal(await sha256File(out), hash)
+
+    const ls = await owner.json(['ls'])
+    const entry = ls.find((e: any) => e.id === put.id)
+    assert.ok(entry != null)
+    assert.deepEqual(entry.replicas, { desired: 3, actual: 3 })
+    assert.ok(!Number.isNaN(Date.parse(entry.created)))
+  })
+
+  it('round-trips an empty file, a 1-byte file, an exact multiple of the chunk size and a non-ASCII name', async () => {
+    const cases: Array<[string, number]> = [['empty.bin', 0], ['one.bin', 1], ['two-chunks.bin', 2 * MiB], ['фото 日本 ü.bin', 1000]]
+    for (const [name, size] of cases) {
+      const file = join(dir, name)
+      const hash = await randomFile(file, size)
+      const [put] = await owner.json(['put', file, '--replicas', '2'])
+      assert.equal(put.name, name)
+      assert.equal(put.size, size)
+      assert.equal(put.chunks, Math.ceil(size / MiB))
+      const out = join(dir, `restored-${name}`)
+      await owner.json(['get', name, '-o', out])
+      assert.equal((await stat(out)).size, size)
+      assert.equal(await sha256File(out), hash, name)
+    }
+  })
+
+  it('restores into ./NAME by default and refuses to overwrite without --force', async () => {
+    const src = join(dir, 'src')
+    await mkdir(src)
+    const hash = await randomFile(join(src, 'doc.txt'), 5000)
+    await owner.json(['put', join(src, 'doc.txt'), '--replicas', '2'])
+    const cwd = join(dir, 'cwd')
+    await mkdir(cwd)
+    const first = await owner.run(['get', 'doc.txt'], { cwd })
+    assert.equal(first.code, 0, first.stderr)
+    assert.equal(await sha256File(join(cwd, 'doc.txt')), hash)
+    const again = await owner.run(['get', 'doc.txt'], { cwd })
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /exists.*--force/)
+    assert.equal(again.stderr.trim().split('\n').length, 1)
+    await writeFile(join(cwd, 'doc.txt'), 'changed')
+    const forced = await owner.run(['get', 'doc.txt', '--force'], { cwd })
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.equal(await sha256File(join(cwd, 'doc.txt')), hash)
+  })
+
+  it('backs up a directory under relative names and restores NAME/ into a directory', async () => {
+    const root = join(dir, 'photos')
+    await mkdir(join(root, '2024'), { recursive: true })
+    const a = await randomFile(join(root, '2024', 'a.jpg'), 3000)
+    const b = await randomFile(join(root, 'b.jpg'), 70_000)
+    const puts = await owner.json(['put', root, '--replicas', '2'])
+    assert.deepEqual(puts.map((p: any) => p.name).sort(), ['photos/2024/a.jpg', 'photos/b.jpg'])
+    const target = join(dir, 'restore-dir')
+    const got = await owner.json(['get', 'photos/', '-o', target])
+    assert.equal(got.length, 2)
+    assert.equal(await sha256File(join(target, 'photos', '2024', 'a.jpg')), a)
+    assert.equal(await sha256File(join(target, 'photos', 'b.jpg')), b)
+  })
+
+  it('gets identical bytes when one holder\'s copy of a chunk is garbage', async () => {
+    const file = join(dir, 'corrupt.bin')
+    const hash = await randomFile(file, 3 * MiB)
+    const [put] = await owner.json(['put', file, '--replicas', '3'])
+    // overwrite every chunk file of the first holder with garbage of the same size
+    const victim = holders[0]
+    let spoiled = 0
+    for (const cid of await storedChunks(victim.repo)) {
+      const path = chunkPath(victim.repo, cid)
+      await writeFile(path, Buffer.alloc((await stat(path)).size, 0x42))
+      spoiled++
+    }
+    assert.ok(spoiled > 0)
+    const out = join(dir, 'corrupt.out')
+    await owner.json(['get', put.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+
+  it('exits 3 with --replicas 5 and 3 peers, and the data is still restorable', async () => {
+    const file = join(dir, 'five.bin')
+    const hash = await randomFile(file, 1_500_000)
+    const result = await owner.run(['put', file, '--replicas', '5', '--json'])
+    assert.equal(result.code, 3, result.stderr)
+    assert.match(result.stderr, /3 of 5 replicas.*3 peers reachable/)
+    const [put] = JSON.parse(result.stdout)
+    assert.deepEqual(put.replicas, { desired: 5, actual: 3 })
+    const out = join(dir, 'five.out')
+    await owner.json(['get', put.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+
+  it('fails with exit 1 and one clear line for a missing path, an unreadable file and an unknown id', async () => {
+    const missing = await owner.run(['put', join(dir, 'nope.bin')])
+    assert.equal(missing.code, 1)
+    assert.match(missing.stderr, /nope\.bin.*no such file/)
+    assert.equal(missing.stderr.trim().split('\n').length, 1)
+
+    // root reads any file whatever its mode, so a FIFO stands in for an unreadable file
+    const fifo = join(dir, 'pipe')
+    await mkfifo(fifo)
+    const unreadable = await owner.run(['put', fifo])
+    assert.equal(unreadable.code, 1)
+    assert.match(unreadable.stderr, /cannot back up .*pipe/)
+    assert.equal(unreadable.stderr.trim().split('\n').length, 1)
+
+    const unknown = await owner.run(['get', 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', '-o', join(dir, 'x')])
+    assert.equal(unknown.code, 1)
+    assert.match(unknown.stderr, /no backup bafkrei/)
+    assert.equal(unknown.stderr.trim().split('\n').length, 1)
+
+    const badReplicas = await owner.run(['put', join(dir, 'big.bin'), '--replicas', 'many'])
+    assert.equal(badReplicas.code, 2)
+  })
+
+  it('keeps ls and get working after the owner restarts', async () => {
+    const before = await owner.json(['ls'])
+    assert.ok(before.length > 0)
+    assert.equal(await owner.stop(), 0)
+    await owner.start({ bootstrap: [holders[0].addrs[0]] })
+    await net.waitConnected()
+    const afterRestart = await owner.json(['ls'])
+    assert.deepEqual(afterRestart.map((e: any) => e.id), before.map((e: any) => e.id))
+    const out = join(dir, 'after-restart.out')
+    await owner.json(['get', 'big.bin', '-o', out])
+    assert.equal(await sha256File(out), await sha256File(join(dir, 'big.bin')))
+  })
+
+  it('gets identical bytes after kill -9 of a holder', async () => {
+    const file = join(dir, 'killed.bin')
+    const hash = await randomFile(file, 4 * MiB)
+    const living = holders.filter(h => h.running)
+    const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
+    const [put] = await owner.json(['put', file, '--replicas', '2'])
+    assert.equal(put.replicas.actual, 2)
+    // kill the holder that took the most chunks of this backup
+    const added = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
+    const victim = living[added.indexOf(Math.max(...added))]
+    assert.ok(Math.max(...added) > 0)
+    await victim.kill()
+    const out = join(dir, 'killed.out')
+    await owner.json(['get', put.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+})
