@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { DataCipher, DecryptError, SEAL_OVERHEAD_BYTES } from '../../src/chunking/cipher.js'
+
+describe('DataCipher', () => {
+  const secret = randomBytes(32)
+
+  it('opens what it sealed, for empty, small and chunk-sized pieces', () => {
+    const cipher = new DataCipher(secret)
+    for (const size of [0, 1, 100, 64000, 1024 * 1024]) {
+      const plain = randomBytes(size)
+      const sealed = cipher.seal(plain)
+      assert.equal(sealed.byteLength, size + SEAL_OVERHEAD_BYTES)
+      assert.ok(Buffer.from(cipher.open(sealed)).equals(plain), `size ${size}`)
+    }
+  })
+
+  it('does not leak the plaintext into the sealed bytes', () => {
+    const plain = Buffer.alloc(4096, 'a')
+    const sealed = Buffer.from(new DataCipher(secret).seal(plain))
+    assert.equal(sealed.includes(Buffer.alloc(64, 'a')), false)
+  })
+
+  it('seals the same bytes to the same output (also with a new instance), different bytes differently', () => {
+    const plain = randomBytes(1000)
+    const a = new DataCipher(secret).seal(plain)
+    const b = new DataCipher(Uint8Array.from(secret)).seal(plain)
+    assert.ok(Buffer.from(a).equals(b))
+    const other = Uint8Array.from(plain)
+    other[999] ^= 1
+    const c = new DataCipher(secret).seal(other)
+    assert.equal(Buffer.from(a).equals(c), false)
+    // different nonces for different plaintexts
+    assert.equal(Buffer.from(a.subarray(0, 12)).equals(c.subarray(0, 12)), false)
+  })
+
+  it('refuses tampered bytes with DecryptError, wherever the change is', () => {
+    const cipher = new DataCipher(secret)
+    const sealed = cipher.seal(randomBytes(500))
+    for (const at of [0, 11, 12, 300, sealed.byteLength - 1]) {
+      const bad = Uint8Array.from(sealed)
+      bad[at] ^= 0x80
+      assert.throws(() => cipher.open(bad), (err: Error) => err.name === 'DecryptError', `byte ${at}`)
+    }
+    assert.throws(() => cipher.open(sealed.subarray(0, sealed.byteLength - 1)), { name: 'DecryptError' })
+    assert.throws(() => cipher.open(new Uint8Array(SEAL_OVERHEAD_BYTES - 1)), { name: 'DecryptError' })
+  })
+
+  it('refuses bytes sealed under another key with DecryptError', () => {
+    const sealed = new DataCipher(secret).seal(randomBytes(200))
+    assert.throws(() => new DataCipher(randomBytes(32)).open(sealed), (err: unknown) => err instanceof DecryptError)
+  })
+
+  it('opens a sealed piece that is a view into a larger buffer', () => {
+    const cipher = new DataCipher(secret)
+    const plain = randomBytes(333)
+    const sealed = cipher.seal(plain)
+    const big = new Uint8Array(sealed.byteLength + 20)
+    big.set(sealed, 10)
+    assert.ok(Buffer.from(cipher.open(big.subarray(10, 10 + sealed.byteLength))).equals(plain))
+  })
+})
