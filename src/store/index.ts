@@ -48,6 +48,8 @@ export class ChunkStore {
   private reservedBytes = 0
   private limitBytes: number
   private readonly tmpDir: string
+  /** Writes in flight by CID: a chunk put many times at once is written (and counted) once */
+  private readonly writing = new Map<string, Promise<void>>()
 
   constructor (components: ChunkStoreComponents, init: ChunkStoreInit) {
     this.components = components
@@ -123,9 +125,19 @@ export class ChunkStore {
   async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
     if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
     if (!(await this.has(cid))) {
-      await this.writeFile(cid, bytes)
+      await this.writeOnce(cid, bytes)
     }
     await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
+  }
+
+  private async writeOnce (cid: CID, bytes: Uint8Array): Promise<void> {
+    const key = cid.toString()
+    let pending = this.writing.get(key)
+    if (pending == null) {
+      pending = this.writeFile(cid, bytes).finally(() => { this.writing.delete(key) })
+      this.writing.set(key, pending)
+    }
+    await pending
   }
 
   private async writeFile (cid: CID, bytes: Uint8Array): Promise<void> {

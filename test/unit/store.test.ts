@@ -1,0 +1,209 @@
+import { describe, it, beforeEach, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { MemoryDatastore } from 'datastore-core'
+import { cidOf } from '../../src/chunking/index.js'
+import { ChunkStore } from '../../src/store/index.js'
+import type { ChunkStoreInit } from '../../src/store/index.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const ALICE = '12D3KooWAliceAliceAliceAliceAliceAliceAliceAlice'
+const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBob'
+
+/** Every file below dir, relative paths. */
+async function filesUnder (dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath ?? (entry as any).path, entry.name).slice(dir.length + 1))
+  }
+  return out.sort()
+}
+
+describe('ChunkStore', () => {
+  let dir: string
+  let cleanup: () => Promise<void>
+  let datastore: MemoryDatastore
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir())
+    datastore = new MemoryDatastore()
+  })
+  afterEach(async () => { await cleanup() })
+
+  async function open (init: Partial<ChunkStoreInit> = {}): Promise<ChunkStore> {
+    const store = new ChunkStore({ datastore }, { dir, limit: 1024 * 1024, fsync: false, ...init })
+    await store.start()
+    return store
+  }
+
+  it('gives back the bytes it was given, in a sharded content-addressed file', async () => {
+    const store = await open()
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    assert.equal(await store.has(cid), false)
+    await store.put(cid, bytes, ALICE)
+    assert.equal(await store.has(cid), true)
+    assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
+    const text = cid.toString()
+    assert.ok((await readFile(join(dir, text.slice(-2), text))).equals(bytes))
+    assert.equal(store.used, 1000)
+    assert.equal(await store.size(cid), 1000)
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [ALICE])
+  })
+
+  it('refuses bytes that do not match the CID with BadHashError and writes nothing', async () => {
+    const store = await open()
+    const cid = cidOf(randomBytes(100))
+    await assert.rejects(store.put(cid, randomBytes(100), ALICE), { name: 'BadHashError' })
+    assert.equal(await store.has(cid), false)
+    assert.equal(store.used, 0)
+    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await filesUnder(dir), [])
+  })
+
+  it('refuses a chunk over the limit with NoSpaceError and writes nothing', async () => {
+    const store = await open({ limit: 1500 })
+    const first = randomBytes(1000)
+    await store.put(cidOf(first), first, ALICE)
+    const second = randomBytes(501)
+    await assert.rejects(store.put(cidOf(second), second, ALICE), { name: 'NoSpaceError' })
+    assert.equal(await store.has(cidOf(second)), false)
+    assert.deepEqual(await store.owners(cidOf(second)), [])
+    assert.equal(store.used, 1000)
+    assert.equal(store.free, 500)
+    const exact = randomBytes(500)
+    await store.put(cidOf(exact), exact, ALICE)
+    assert.equal(store.used, 1500)
+    assert.equal(store.free, 0)
+    assert.equal((await filesUnder(dir)).length, 2)
+  })
+
+  it('refuses everything with a limit of 0', async () => {
+    const store = await open({ limit: 0 })
+    const bytes = randomBytes(1)
+    await assert.rejects(store.put(cidOf(bytes), bytes, ALICE), { name: 'NoSpaceError' })
+    assert.deepEqual(await filesUnder(dir), [])
+  })
+
+  it('never overfills under concurrent puts', async () => {
+    const store = await open({ limit: 2500 })
+    const chunks = Array.from({ length: 10 }, () => randomBytes(1000))
+    const results = await Promise.allSettled(chunks.map(async b => store.put(cidOf(b), b, ALICE)))
+    assert.equal(results.filter(r => r.status === 'fulfilled').length, 2)
+    assert.ok(results.filter(r => r.status === 'rejected').every(r => (r as PromiseRejectedResult).reason.name === 'NoSpaceError'))
+    assert.equal(store.used, 2000)
+    assert.equal((await filesUnder(dir)).length, 2)
+  })
+
+  it('counts a chunk once when it is put many times at once', async () => {
+    const store = await open({ limit: 10_000 })
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    await Promise.all(Array.from({ length: 8 }, async (_, i) => store.put(cid, bytes, i % 2 === 0 ? ALICE : BOB)))
+    assert.equal(store.used, 1000)
+    assert.equal(store.free, 9000)
+    assert.deepEqual((await filesUnder(dir)).length, 1)
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+  })
+
+  it('drops a copy corrupted on disk: get fails with NotFoundError and the file is gone', async () => {
+    const store = await open()
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    const text = cid.toString()
+    await writeFile(join(dir, text.slice(-2), text), randomBytes(1000))
+    await assert.rejects(store.get(cid), { name: 'NotFoundError' })
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await store.owners(cid), [])
+    assert.equal(store.used, 0)
+    await assert.rejects(store.get(cid), { name: 'NotFoundError' })
+  })
+
+  it('fails get of an unknown chunk with NotFoundError', async () => {
+    const store = await open()
+    await assert.rejects(store.get(cidOf(randomBytes(10))), { name: 'NotFoundError' })
+  })
+
+  it('counts the bytes on disk at start after a restart, and keeps the owners', async () => {
+    const first = await open()
+    const a = randomBytes(700)
+    const b = randomBytes(300)
+    await first.put(cidOf(a), a, ALICE)
+    await first.put(cidOf(b), b, BOB)
+    await first.stop()
+    const second = await open()
+    assert.equal(second.used, 1000)
+    assert.ok(Buffer.from(await second.get(cidOf(b))).equals(b))
+    assert.deepEqual((await second.owners(cidOf(a))).map(o => o.owner), [ALICE])
+    const held = []
+    for await (const h of second.held()) held.push(`${h.cid}/${h.owner}`)
+    assert.deepEqual(held.sort(), [`${cidOf(a)}/${ALICE}`, `${cidOf(b)}/${BOB}`].sort())
+  })
+
+  it('removes temp files a crash left behind, and leaves none after puts', async () => {
+    await mkdir(join(dir, 'tmp'), { recursive: true })
+    await writeFile(join(dir, 'tmp', 'partial-chunk'), randomBytes(50))
+    const store = await open()
+    assert.equal(store.used, 0)
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+    for (let i = 0; i < 5; i++) {
+      const bytes = randomBytes(100)
+      await store.put(cidOf(bytes), bytes, ALICE)
+    }
+    const tooBig = randomBytes(2 * 1024 * 1024)
+    await assert.rejects(store.put(cidOf(tooBig), tooBig, ALICE), { name: 'NoSpaceError' })
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+    assert.equal((await filesUnder(dir)).length, 5)
+  })
+
+  it('keeps a chunk while another owner claims it and removes it with the last claim', async () => {
+    const bytes = randomBytes(400)
+    const cid = cidOf(bytes)
+    const removed: string[] = []
+    await mkdir(dir, { recursive: true })
+    const s = new ChunkStore({ datastore }, { dir, limit: 1024 * 1024, fsync: false, onRemoved: c => removed.push(c.toString()) })
+    await s.start()
+    await s.put(cid, bytes, ALICE)
+    await s.put(cid, bytes, BOB)
+    assert.equal(s.used, 400)
+    assert.equal(await s.release(cid, ALICE), true)
+    assert.equal(await s.has(cid), true)
+    assert.deepEqual((await s.owners(cid)).map(o => o.owner), [BOB])
+    assert.equal(await s.renew(cid, ALICE), false)
+    assert.equal(await s.renew(cid, BOB), true)
+    assert.equal(await s.release(cid, ALICE), false)
+    assert.equal(await s.has(cid), true)
+    assert.deepEqual(removed, [])
+    assert.equal(await s.release(cid, BOB), true)
+    assert.equal(await s.has(cid), false)
+    assert.equal(s.used, 0)
+    assert.deepEqual(removed, [cid.toString()])
+    assert.deepEqual(await s.owners(cid), [])
+  })
+
+  it('remove drops the file and every claim', async () => {
+    const store = await open()
+    const bytes = randomBytes(400)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    await store.put(cid, bytes, BOB)
+    await store.remove(cid)
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await store.owners(cid), [])
+    assert.equal(store.used, 0)
+  })
+
+  it('renews a lease with a newer time', async () => {
+    const store = await open()
+    const bytes = randomBytes(10)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    const before = (await store.owners(cid))[0].renewed
+    await new Promise(resolve => setTimeout(resolve, 5))
+    assert.equal(await store.renew(cid, ALICE), true)
+    assert.ok((await store.owners(cid))[0].renewed > before)
+  })
+})
