@@ -1,0 +1,258 @@
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { pbStream, byteStream } from '@libp2p/utils'
+import * as varint from 'uint8-varint'
+import { cidOf } from '../../src/chunking/index.js'
+import { ChunkClient } from '../../src/protocol/client.js'
+import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/protocol/constants.js'
+import { Request, Response } from '../../src/protocol/pb/chunk.js'
+import { startNode, stopAll, connect } from '../helpers/nodes.js'
+import type { TestNode } from '../helpers/nodes.js'
+import type { ChunkStore } from '../../src/store/index.js'
+import type { Stream } from '@libp2p/interface'
+
+const LIMIT = 4 * 1024 * 1024
+
+/**
+ * Read the server's answer to a misbehaving request on a raw stream: its
+ * status, or 'aborted' when the server dropped the stream without one.
+ */
+async function answerOf (stream: Stream): Promise<Response.Status | 'aborted'> {
+  try {
+    const response = await pbStream(stream).read(Response, { signal: AbortSignal.timeout(10_000) })
+    return response.status
+  } catch (err: any) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new Error('server neither answered nor dropped the stream')
+    return 'aborted'
+  }
+}
+
+describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () => {
+  const nodes: TestNode[] = []
+  let a: TestNode
+  let b: TestNode
+  let c: TestNode
+  let store: ChunkStore
+  const clients: ChunkClient[] = []
+
+  /** A client on `node`, stopped by the `after` hook. */
+  function clientOf (node: TestNode): ChunkClient {
+    const client = new ChunkClient({ dialer: node.libp2p }, { timeoutMs: 10_000 })
+    clients.push(client)
+    return client
+  }
+
+  /** Node C, well-behaved, still gets the whole service from A. */
+  async function stillServes (): Promise<void> {
+    const client = clientOf(c)
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    await client.put(a.libp2p.peerId, cid, bytes)
+    assert.ok(Buffer.from(await client.get(a.libp2p.peerId, cid)).equals(bytes))
+    // B too, on a new stream
+    assert.deepEqual(await clientOf(b).has(a.libp2p.peerId, [cid]), [true])
+  }
+
+  before(async () => {
+    a = await startNode({ serve: { limit: LIMIT } })
+    nodes.push(a)
+    b = await startNode()
+    nodes.push(b)
+    c = await startNode()
+    nodes.push(c)
+    store = a.store as ChunkStore
+    await connect(b, a)
+    await connect(c, a)
+  })
+
+  after(async () => {
+    for (const client of clients) await client.stop().catch(() => {})
+    await stopAll(nodes)
+  })
+
+  it('puts, gets, checks, renews and reports space', async () => {
+    const client = clientOf(b)
+    const peer = a.libp2p.peerId
+    const bytes = randomBytes(100_000)
+    const cid = cidOf(bytes)
+    const missing = cidOf(randomBytes(10))
+    const freeBefore = await client.space(peer)
+    assert.equal(freeBefore, store.free)
+    await client.put(peer, cid, bytes)
+    assert.ok(Buffer.from(await store.get(cid)).equals(bytes), 'stored on A')
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
+    assert.ok(Buffer.from(await client.get(peer, cid)).equals(bytes))
+    assert.deepEqual(await client.has(peer, [cid, missing]), [true, false])
+    assert.deepEqual(await client.renew(peer, [cid, missing]), [true, false])
+    assert.deepEqual(await clientOf(c).renew(peer, [cid]), [false], 'C holds no lease on B\'s chunk')
+    assert.equal(await client.space(peer), freeBefore - 100_000)
+    await assert.rejects(client.get(peer, missing), { name: 'NotFoundError' })
+  })
+
+  it('answers HAS for more CIDs than one request may carry, in batches', async () => {
+    const cids = Array.from({ length: MAX_CIDS_PER_REQUEST + 5 }, () => cidOf(randomBytes(8)))
+    const have = await clientOf(b).has(a.libp2p.peerId, cids)
+    assert.equal(have.length, cids.length)
+    assert.ok(have.every(h => !h))
+  })
+
+  it('refuses a chunk whose bytes do not match its CID with BAD_HASH and stores nothing', async () => {
+    const client = clientOf(b)
+    const cid = cidOf(randomBytes(1000))
+    const used = store.used
+    await assert.rejects(client.put(a.libp2p.peerId, cid, randomBytes(1000)), { name: 'BadHashError' })
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await store.owners(cid), [])
+    assert.equal(store.used, used)
+    const response = await client.request(a.libp2p.peerId, { type: Request.Type.PUT, cids: [cid.bytes], data: randomBytes(10) })
+    assert.equal(response.status, Response.Status.BAD_HASH)
+    await stillServes()
+  })
+
+  it('refuses a message longer than MAX_MESSAGE_BYTES and keeps serving', async () => {
+    for (const length of [MAX_MESSAGE_BYTES + 1, 2 ** 40]) {
+      const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
+      try {
+        await byteStream(stream).write(varint.encode(length))
+        await byteStream(stream).write(randomBytes(1000)).catch(() => {})
+        const answer = await answerOf(stream)
+        assert.ok(answer === Response.Status.TOO_LARGE || answer === 'aborted', `length ${length}: answered ${answer}`)
+      } finally {
+        stream.abort(new Error('test done'))
+      }
+      await stillServes()
+    }
+  })
+
+  it('refuses an oversized message sent in full (no buffering it all) and keeps serving', async () => {
+    const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
+    try {
+      const length = MAX_MESSAGE_BYTES + 1
+      const bytes = byteStream(stream)
+      await bytes.write(varint.encode(length))
+      // the rest of the message, while the server may already be dropping the stream
+      const sent = (async () => {
+        for (let at = 0; at < length; at += 256 * 1024) {
+          await bytes.write(randomBytes(Math.min(256 * 1024, length - at)), { signal: AbortSignal.timeout(10_000) })
+        }
+      })().catch(() => {})
+      const answer = await answerOf(stream)
+      assert.ok(answer === Response.Status.TOO_LARGE || answer === 'aborted', `answered ${answer}`)
+      await sent
+    } finally {
+      stream.abort(new Error('test done'))
+    }
+    await stillServes()
+  })
+
+  it('refuses a malformed protobuf and keeps serving', async () => {
+    for (const garbage of [Uint8Array.of(0x0f, 0xff, 0xff), Buffer.alloc(64, 0xff), Uint8Array.of(0x12, 0x7f, 0x01)]) {
+      const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
+      try {
+        await byteStream(stream).write(Buffer.concat([varint.encode(garbage.byteLength), garbage]))
+        const answer = await answerOf(stream)
+        assert.ok(answer === Response.Status.ERROR || answer === 'aborted', `answered ${answer}`)
+      } finally {
+        stream.abort(new Error('test done'))
+      }
+      await stillServes()
+    }
+  })
+
+  it('answers ERROR to a well-formed request with a malformed CID, on a stream that stays usable', async () => {
+    const client = clientOf(b)
+    const bad = await client.request(a.libp2p.peerId, { type: Request.Type.GET, cids: [Uint8Array.of(1, 2, 3)] })
+    assert.equal(bad.status, Response.Status.ERROR)
+    const none = await client.request(a.libp2p.peerId, { type: Request.Type.GET, cids: [] })
+    assert.equal(none.status, Response.Status.ERROR)
+    assert.equal(await client.space(a.libp2p.peerId), store.free)
+  })
+
+  it('answers ERROR to an unknown request type, or drops the stream, and keeps serving', async () => {
+    const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
+    try {
+      // field 1 (type), varint 42: no such Request.Type
+      await byteStream(stream).write(Uint8Array.of(2, 0x08, 42))
+      const answer = await answerOf(stream)
+      assert.ok(answer === Response.Status.ERROR || answer === 'aborted', `answered ${answer}`)
+    } finally {
+      stream.abort(new Error('test done'))
+    }
+    await stillServes()
+  })
+
+  it('deletes a chunk only for its owner: FORBIDDEN for others, and the chunk stays', async () => {
+    const owner = clientOf(b)
+    const stranger = clientOf(c)
+    const bytes = randomBytes(5000)
+    const cid = cidOf(bytes)
+    await owner.put(a.libp2p.peerId, cid, bytes)
+    await assert.rejects(stranger.delete(a.libp2p.peerId, [cid]), { name: 'NotOwnerError' })
+    assert.equal(await store.has(cid), true)
+    assert.ok(Buffer.from(await stranger.get(a.libp2p.peerId, cid)).equals(bytes))
+    assert.deepEqual(await owner.delete(a.libp2p.peerId, [cid]), [true])
+    assert.equal(await store.has(cid), false)
+    await assert.rejects(owner.get(a.libp2p.peerId, cid), { name: 'NotFoundError' })
+  })
+
+  it('lets a holder hand a chunk on for its owner, and only that owner delete it', async () => {
+    const bytes = randomBytes(2000)
+    const cid = cidOf(bytes)
+    // C hands B's chunk to A
+    await clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId })
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
+    await assert.rejects(clientOf(c).delete(a.libp2p.peerId, [cid]), { name: 'NotOwnerError' })
+    assert.equal(await store.has(cid), true)
+    assert.deepEqual(await clientOf(b).delete(a.libp2p.peerId, [cid]), [true])
+    assert.equal(await store.has(cid), false)
+  })
+
+  it('refuses more than MAX_CIDS_PER_REQUEST CIDs with TOO_LARGE', async () => {
+    const client = clientOf(b)
+    const cids = Array.from({ length: MAX_CIDS_PER_REQUEST + 1 }, () => cidOf(randomBytes(8)).bytes)
+    for (const type of [Request.Type.HAS, Request.Type.DELETE, Request.Type.RENEW]) {
+      const response = await client.request(a.libp2p.peerId, { type, cids })
+      assert.equal(response.status, Response.Status.TOO_LARGE, `type ${type}`)
+    }
+    const ok = await client.request(a.libp2p.peerId, { type: Request.Type.HAS, cids: cids.slice(0, MAX_CIDS_PER_REQUEST) })
+    assert.equal(ok.status, Response.Status.OK)
+    assert.equal(ok.have.length, MAX_CIDS_PER_REQUEST)
+  })
+
+  it('refuses a PUT over the storage limit with NO_SPACE and stores nothing', async () => {
+    const client = clientOf(b)
+    const limit = store.limit
+    try {
+      store.setLimit(store.used + 1000)
+      const bytes = randomBytes(1001)
+      const cid = cidOf(bytes)
+      await assert.rejects(client.put(a.libp2p.peerId, cid, bytes), { name: 'NoSpaceError' })
+      assert.equal(await store.has(cid), false)
+      assert.deepEqual(await store.owners(cid), [])
+      const response = await client.request(a.libp2p.peerId, { type: Request.Type.PUT, cids: [cid.bytes], data: bytes })
+      assert.equal(response.status, Response.Status.NO_SPACE)
+      assert.equal(response.free, 1000n)
+      const fits = randomBytes(1000)
+      await client.put(a.libp2p.peerId, cidOf(fits), fits)
+      assert.equal(await client.space(a.libp2p.peerId), 0)
+    } finally {
+      store.setLimit(limit)
+    }
+  })
+
+  it('moves a chunk of the largest allowed size', async () => {
+    const client = clientOf(b)
+    const bytes = randomBytes(MAX_MESSAGE_BYTES - 8192)
+    const cid = cidOf(bytes)
+    const limit = store.limit
+    try {
+      store.setLimit(store.used + bytes.byteLength)
+      await client.put(a.libp2p.peerId, cid, bytes)
+      assert.ok(Buffer.from(await client.get(a.libp2p.peerId, cid)).equals(bytes))
+      assert.deepEqual(await client.delete(a.libp2p.peerId, [cid]), [true])
+    } finally {
+      store.setLimit(limit)
+    }
+  })
+})
