@@ -46,6 +46,8 @@ export class ChunkHandler {
   private readonly components: ChunkHandlerComponents
   private readonly init: ChunkHandlerInit
   private started = false
+  /** Streams being served, aborted by stop(): unhandle only stops new ones */
+  private readonly streams = new Set<Stream>()
 
   constructor (components: ChunkHandlerComponents, init: ChunkHandlerInit = {}) {
     this.components = components
@@ -55,9 +57,12 @@ export class ChunkHandler {
   async start (): Promise<void> {
     if (this.started) return
     await this.components.registrar.handle(CHUNK_PROTOCOL, async (stream, connection) => {
+      this.streams.add(stream)
       await this.handleStream(stream, connection).catch(err => {
         log('stream from %p ended: %s', connection.remotePeer, err.message)
         stream.abort(err)
+      }).finally(() => {
+        this.streams.delete(stream)
       })
     }, { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STREAMS })
     this.started = true
@@ -66,6 +71,8 @@ export class ChunkHandler {
   async stop (): Promise<void> {
     if (!this.started) return
     await this.components.registrar.unhandle(CHUNK_PROTOCOL)
+    for (const stream of this.streams) stream.abort(new Error('chunk handler stopped'))
+    this.streams.clear()
     this.started = false
   }
 

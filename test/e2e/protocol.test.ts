@@ -255,4 +255,22 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
       store.setLimit(limit)
     }
   })
+
+  it('stops serving open streams when the handler stops, and serves again after start', async () => {
+    const client = clientOf(b)
+    const bytes = randomBytes(100)
+    const cid = cidOf(bytes)
+    await client.put(a.libp2p.peerId, cid, bytes) // leaves an idle pooled stream to A
+    const handler = a.handler
+    assert.ok(handler != null)
+    await handler.stop()
+    try {
+      const other = randomBytes(100)
+      await assert.rejects(client.put(a.libp2p.peerId, cidOf(other), other))
+      assert.equal(await store.has(cidOf(other)), false)
+    } finally {
+      await handler.start()
+    }
+    assert.ok(Buffer.from(await client.get(a.libp2p.peerId, cid)).equals(bytes))
+  })
 })
