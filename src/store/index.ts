@@ -124,10 +124,28 @@ export class ChunkStore {
    */
   async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
     if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
-    if (!(await this.has(cid))) {
+    if (!(await this.holdsIntact(cid))) {
       await this.writeOnce(cid, bytes)
     }
     await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
+  }
+
+  /**
+   * Is a good copy of the chunk on disk? A corrupt copy is removed (its
+   * claims kept) so that a put writes it again rather than acknowledging a
+   * chunk this node cannot serve.
+   */
+  private async holdsIntact (cid: CID): Promise<boolean> {
+    let existing: Uint8Array
+    try {
+      existing = await readFile(this.path(cid))
+    } catch {
+      return false
+    }
+    if (matchesCid(cid, existing)) return true
+    log.error('chunk %c is corrupt on disk, writing it again', cid)
+    await this.removeFile(cid)
+    return false
   }
 
   private async writeOnce (cid: CID, bytes: Uint8Array): Promise<void> {

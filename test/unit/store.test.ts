@@ -122,6 +122,20 @@ describe('ChunkStore', () => {
     await assert.rejects(store.get(cid), { name: 'NotFoundError' })
   })
 
+  it('repairs a copy corrupted on disk when the chunk is put again, instead of acknowledging garbage', async () => {
+    const store = await open()
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    const text = cid.toString()
+    await writeFile(join(dir, text.slice(-2), text), randomBytes(1000))
+    await store.put(cid, bytes, BOB)
+    assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+    assert.equal(store.used, 1000)
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+  })
+
   it('fails get of an unknown chunk with NotFoundError', async () => {
     const store = await open()
     await assert.rejects(store.get(cidOf(randomBytes(10))), { name: 'NotFoundError' })
