@@ -235,7 +235,7 @@ describe('usage and config errors', () => {
     assert.equal(oneLine(viaEnv), noNodeLine(repo))
   })
 
-  it('a node killed with SIGKILL leaves a stale api file; status still says no node runs', async () => {
+  it('after SIGKILL status says no node runs, and the node starts again; SIGINT stops it with exit 0', async () => {
     const node = await net.addNode({ bootstrap: [] })
     await node.kill()
     assert.equal(existsSync(join(node.repo, 'api')), true, 'SIGKILL gives no chance to clean up')
@@ -245,7 +245,10 @@ describe('usage and config errors', () => {
     // and the stale lock does not block the next start
     await node.start()
     assert.equal((await node.json(['status'])).peerId, node.peerId)
-    assert.equal(await node.stop(), 0)
+    // SIGINT (Ctrl-C) stops it cleanly, as SIGTERM does
+    node.proc?.kill('SIGINT')
+    assert.equal(await node.exited, 0)
+    assert.equal(existsSync(join(node.repo, 'api')), false, 'api file removed')
   })
 })
 
