@@ -1,0 +1,87 @@
+// `npm run bench -- --quick` runs end to end, so the benchmark cannot rot:
+// every row is there with positive numbers. No timing thresholds.
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readFile, rm, stat } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { tempDir } from '../helpers/cli.js'
+
+const BENCH = fileURLToPath(new URL('../../bench/bench.js', import.meta.url))
+const BENCHMARKS_MD = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url))
+const QUICK_TIMEOUT_MS = 5 * 60_000
+
+interface Row { group: string, name: string, unit: string, runs: number[], median: number, rss: Record<string, number>, status: string, note?: string }
+
+async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', d => { stdout += d })
+    child.stderr.setEncoding('utf8').on('data', d => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGTERM'), QUICK_TIMEOUT_MS)
+    child.on('error', reject)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
+}
+
+async function mtime (path: string): Promise<number | undefined> {
+  return stat(path).then(s => s.mtimeMs, () => undefined)
+}
+
+describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
+  it('measures every case and writes only where it is told', async () => {
+    const dir = await tempDir('backpack-bench-test-')
+    const before = await mtime(BENCHMARKS_MD)
+    try {
+      const out = join(dir, 'bench.md')
+      const json = join(dir, 'bench.json')
+      const result = await run(['--quick', '--out', out, '--json', json])
+      assert.equal(result.code, 0, result.stderr)
+
+      const report = JSON.parse(await readFile(json, 'utf8')) as { mode: string, rows: Row[], ratios: Array<{ name: string, value: number }> }
+      assert.equal(report.mode, 'quick')
+      const rows = new Map(report.rows.map(r => [r.name, r]))
+      const measured = (name: string): Row => {
+        const r = rows.get(name)
+        assert.ok(r != null, `row ${name} missing: ${[...rows.keys()].join(', ')}`)
+        assert.equal(r.status, 'ok', `${name}: ${r.status} ${r.note ?? ''}`)
+        assert.ok(r.runs.length > 0 && r.runs.every(v => v > 0), `${name}: runs ${r.runs.join(',')}`)
+        assert.ok(r.median > 0, `${name}: median ${r.median}`)
+        return r
+      }
+
+      const ceiling = measured('ceiling 8 MiB')
+      assert.ok(ceiling.rss.receiver > 0 && ceiling.rss.sender > 0)
+      for (const name of ['put r1 8 MiB', 'get r1 8 MiB', 'put r3 8 MiB', 'get r3 8 MiB']) {
+        const r = measured(name)
+        assert.equal(r.unit, 'MB/s')
+        for (const role of ['cli', 'owner', 'peers max']) assert.ok(r.rss[role] > 0, `${name}: RSS of ${role}`)
+      }
+      measured('provide (10 nodes)')
+      measured('findProviders (10 nodes)')
+      // Helia runs in quick mode only when bench/helia is installed
+      for (const name of ['helia add 8 MiB', 'helia fetch 8 MiB']) {
+        const r = rows.get(name)
+        assert.ok(r != null, `row ${name} missing`)
+        if (r.status !== 'skipped') measured(name)
+      }
+
+      const ratios = new Map(report.ratios.map(r => [r.name, r.value]))
+      for (const name of ['get r1 / ceiling, 8 MiB', 'put r1 / ceiling, 8 MiB', 'get r3 / ceiling, 8 MiB', 'put r3 / ceiling, 8 MiB']) {
+        assert.ok((ratios.get(name) ?? 0) > 0, `ratio ${name}`)
+      }
+
+      const md = await readFile(out, 'utf8')
+      assert.match(md, /\| put r3 8 MiB \| [\d.]+ MB\/s \|/)
+      assert.match(md, /\| findProviders \(10 nodes\) \| [\d.]+ ms \|/)
+      assert.match(md, /command: `node dist\/bench\/bench\.js --quick/)
+      assert.match(result.stdout, /\| get r1 \/ ceiling, 8 MiB \| [\d.]+ \|/)
+      assert.equal(await mtime(BENCHMARKS_MD), before, 'quick mode must not touch BENCHMARKS.md')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
