@@ -32,6 +32,9 @@ const getBody = z.object({
 })
 
 const lsBody = z.object({ name: z.string().optional() })
+const refBody = z.object({ ref: z.string().min(1) })
+const verifyBody = z.object({ ref: z.string().min(1).optional() })
+const reclaimBody = z.object({ limit: z.number().int().nonnegative() })
 
 /** The control API's routes: one per CLI command that talks to the node. */
 export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<string, Route> {
@@ -56,6 +59,9 @@ export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<str
       const req = parse(getBody, body)
       return backpack.backups.get({ ...req, signal, onProgress: progress })
     },
-    ls: async (body) => backpack.backups.ls(parse(lsBody, body).name)
+    ls: async (body) => backpack.backups.ls(parse(lsBody, body).name),
+    rm: async (body) => backpack.rm(parse(refBody, body).ref),
+    verify: async (body, { signal }) => backpack.verify(parse(verifyBody, body).ref, signal),
+    reclaim: async (body, { signal }) => backpack.reclaim(parse(reclaimBody, body).limit, signal)
   }
 }

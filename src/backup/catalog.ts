@@ -31,6 +31,7 @@ export interface CatalogEntry {
 /** The owner's own backups, in the repo's datastore. */
 export class Catalog {
   private readonly datastore: Datastore
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor (components: { datastore: Datastore }) {
     this.datastore = components.datastore
@@ -50,6 +51,68 @@ export class Catalog {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * Change an entry: `fn` gets the current entry and returns the new one.
+   * Updates run one at a time, so repair and "moved" notices do not lose
+   * each other's changes.
+   */
+  async update (id: string, fn: (entry: CatalogEntry) => CatalogEntry | undefined): Promise<void> {
+    const run = this.queue.then(async () => {
+      const entry = await this.get(id)
+      if (entry == null) return
+      const next = fn(entry)
+      if (next != null) await this.put(next)
+    })
+    this.queue = run.catch(() => {})
+    await run
+  }
+
+  /** A holder handed chunks on: `from` is replaced by `to` wherever it held them. */
+  async moveHolder (from: string, to: string, cids: Set<string>): Promise<number> {
+    let moved = 0
+    const swap = (holders: string[]): string[] => {
+      moved++
+      return holders.includes(to) ? holders.filter(h => h !== from) : holders.map(h => h === from ? to : h)
+    }
+    for (const entry of await this.list()) {
+      const touches = entry.chunks.some(c => cids.has(c.cid) && c.holders.includes(from)) ||
+        (cids.has(entry.id) && entry.manifest.holders.includes(from))
+      if (!touches) continue
+      await this.update(entry.id, e => ({
+        ...e,
+        chunks: e.chunks.map(c => cids.has(c.cid) && c.holders.includes(from) ? { ...c, holders: swap(c.holders) } : c),
+        manifest: cids.has(e.id) && e.manifest.holders.includes(from) ? { holders: swap(e.manifest.holders) } : e.manifest
+      }))
+    }
+    return moved
+  }
+
+  /** cid → the peers recorded as holding it, over every entry. */
+  async holdersOf (): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>()
+    const add = (cid: string, holders: string[]): void => {
+      let set = out.get(cid)
+      if (set == null) out.set(cid, set = new Set())
+      for (const h of holders) set.add(h)
+    }
+    for (const entry of await this.list()) {
+      add(entry.id, entry.manifest.holders)
+      for (const c of entry.chunks) add(c.cid, c.holders)
+    }
+    return out
+  }
+
+  /** Every CID (chunks and manifests) that some entry uses, except `exceptId`'s. */
+  async referenced (exceptId?: string): Promise<Set<string>> {
+    const out = new Set<string>()
+    for (const entry of await this.list()) {
+      if (entry.id === exceptId) continue
+      out.add(entry.id)
+      for (const c of entry.chunks) out.add(c.cid)
+    }
+    return out
   }
 
   async delete (id: string): Promise<void> {

@@ -7,10 +7,21 @@ import { DataCipher } from '../chunking/cipher.js'
 import { ChunkClient } from '../protocol/client.js'
 import { ChunkHandler } from '../protocol/handler.js'
 import { Announcer } from '../replication/announcer.js'
+import { DEFAULT_OUTBOX_RETRY_MS, Outbox } from '../replication/outbox.js'
+import { Mesh } from '../replication/mesh.js'
 import { BackpackPeers } from '../replication/peers.js'
 import { Placement } from '../replication/placement.js'
+import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
+import { Repairer } from '../replication/repair.js'
+import { fetchSealed } from '../backup/get.js'
+import { NotFoundError } from '../errors.js'
+import { updateRepoConfig } from '../repo/config.js'
+import { repoPaths } from '../repo/index.js'
+import type { ReclaimResult } from '../replication/reclaim.js'
+import type { VerifyResult } from '../replication/repair.js'
 import { ChunkStore } from '../store/index.js'
 import { PRIORITY_REPLICAS } from '../repo/config.js'
+import type { CatalogEntry } from '../backup/catalog.js'
 import type { BackpackLibp2p } from '../node/index.js'
 import type { Config } from '../repo/config.js'
 import type { RepoKeys } from '../repo/index.js'
@@ -37,6 +48,20 @@ export interface StatusResult {
   backups: number
 }
 
+export interface RmResult {
+  id: string
+  name: string
+  /** Holders asked to drop chunks */
+  holders: number
+  /** Deletes still waiting for holders that are offline */
+  pending: number
+}
+
+/** A lowered storage limit is acted on this long after start, when peers are connected. */
+export const RECLAIM_AT_START_DELAY_MS = 5_000
+/** …and retried this often while storage is over the limit. */
+export const RECLAIM_RETRY_MS = 30_000
+
 export interface PeerResult {
   peerId: string
   addrs: string[]
@@ -57,6 +82,12 @@ export class Backpack {
   readonly placement: Placement
   readonly announcer: Announcer
   readonly backups: Backups
+  readonly outbox: Outbox
+  readonly repairer: Repairer
+  readonly reclaimer: Reclaimer
+  readonly leases: LeaseCollector
+  readonly mesh: Mesh
+  private reclaimTimer?: NodeJS.Timeout
 
   constructor (components: BackpackComponents, init: BackpackInit) {
     this.components = components
@@ -75,7 +106,11 @@ export class Backpack {
     })
     this.catalog = new Catalog({ datastore })
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
-    this.handler = new ChunkHandler({ registrar: libp2p, store: this.store })
+    this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
+      onMoved: async (from, to, cids) => {
+        await this.catalog.moveHolder(from, to, new Set(cids.map(c => c.toString())))
+      }
+    })
     this.peers = new BackpackPeers({ libp2p })
     this.placement = new Placement({ peers: this.peers, client: this.client })
     this.backups = new Backups({
@@ -91,6 +126,38 @@ export class Backpack {
       chunkSize: config.chunking.size,
       chunksInFlight: config.transfer.chunksInFlight
     })
+    this.outbox = new Outbox({ datastore, client: this.client, peers: this.peers, peerIdFromString }, {
+      retryMs: DEFAULT_OUTBOX_RETRY_MS,
+      holdersOf: async () => this.catalog.holdersOf()
+    })
+    this.repairer = new Repairer({
+      peerId: libp2p.peerId,
+      peerIdFromString,
+      catalog: this.catalog,
+      peers: this.peers,
+      placement: this.placement,
+      renew: async (peer, cids, signal) => this.client.renew(peer, cids, { signal }),
+      fetch: async (cid, holders, signal) => fetchSealed(this.backups.components, cid, holders, 0, signal),
+      forget: async (holder, cids) => { await this.outbox.queueDelete(holder, cids) }
+    }, {
+      intervalMs: config.replication.repairIntervalMs,
+      graceMs: config.replication.graceMs,
+      maxConcurrent: config.replication.maxConcurrentRepairs
+    })
+    this.reclaimer = new Reclaimer({
+      peerId: libp2p.peerId,
+      peerIdFromString,
+      store: this.store,
+      peers: this.peers,
+      placement: this.placement,
+      client: this.client,
+      outbox: this.outbox
+    })
+    this.mesh = new Mesh({ libp2p }, { maxConnections: config.connections.maxConnections })
+    this.leases = new LeaseCollector({ store: this.store }, {
+      leaseMs: config.replication.leaseMs,
+      checkIntervalMs: config.replication.leaseCheckIntervalMs
+    })
   }
 
   async start (): Promise<void> {
@@ -98,10 +165,32 @@ export class Backpack {
     await this.handler.start()
     await this.peers.start()
     this.announcer.start()
+    this.outbox.start()
+    this.repairer.start()
+    this.leases.start()
+    this.mesh.start()
+    if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
     log('started as %p', this.components.libp2p.peerId)
   }
 
+  /** Storage is over a lowered limit: hand chunks on until it is not. */
+  private scheduleReclaim (delayMs: number): void {
+    clearTimeout(this.reclaimTimer)
+    this.reclaimTimer = setTimeout(() => {
+      this.reclaimer.reclaim(this.store.limit).catch(err => {
+        log('reclaim at start incomplete, will retry: %s', err.message)
+        this.scheduleReclaim(RECLAIM_RETRY_MS)
+      })
+    }, delayMs)
+    this.reclaimTimer.unref()
+  }
+
   async stop (): Promise<void> {
+    clearTimeout(this.reclaimTimer)
+    this.mesh.stop()
+    this.leases.stop()
+    await this.repairer.stop()
+    await this.outbox.stop()
     await this.announcer.stop()
     await this.peers.stop()
     await this.handler.stop()
@@ -112,6 +201,45 @@ export class Backpack {
   /** Replicas a put makes: `--replicas`, else `--priority`, else the configured priority. */
   replicasFor (replicas?: number, priority?: 'high' | 'low'): number {
     return replicas ?? PRIORITY_REPLICAS[priority ?? this.init.config.replication.priority]
+  }
+
+  /** Delete a backup everywhere; holders offline now are told when they are back. */
+  async rm (ref: string): Promise<RmResult> {
+    const entry = await this.catalogEntry(ref)
+    const referenced = await this.catalog.referenced(entry.id)
+    const byHolder = new Map<string, string[]>()
+    const add = (cid: string, holders: string[]): void => {
+      if (referenced.has(cid)) return // another backup of ours uses it
+      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
+    }
+    add(entry.id, entry.manifest.holders)
+    for (const c of entry.chunks) add(c.cid, c.holders)
+    // tombstones first: a crash after this point still deletes everywhere
+    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
+    await this.catalog.delete(entry.id)
+    await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h)))
+    let pending = 0
+    for (const holder of byHolder.keys()) if (await this.outbox.pendingFor(holder)) pending++
+    return { id: entry.id, name: entry.name, holders: byHolder.size, pending }
+  }
+
+  /** Check replicas and repair: every backup, or the one named. */
+  async verify (ref?: string, signal?: AbortSignal): Promise<VerifyResult[]> {
+    const ids = ref != null ? [(await this.catalogEntry(ref)).id] : undefined
+    return this.repairer.verify(ids, signal)
+  }
+
+  /** Lower the storage limit (kept in the repo's config.json) and free space down to it. */
+  async reclaim (limit: number, signal?: AbortSignal): Promise<ReclaimResult> {
+    await updateRepoConfig(repoPaths(this.init.repo).config, { storage: { limit } })
+    return this.reclaimer.reclaim(limit, signal)
+  }
+
+  /** A backup of ours by id, else the newest of that name. */
+  private async catalogEntry (ref: string): Promise<CatalogEntry> {
+    const entry = await this.catalog.get(ref) ?? (await this.catalog.list()).find(e => e.name === ref)
+    if (entry == null) throw new NotFoundError(`no backup ${ref}: 'backpack ls' lists them`)
+    return entry
   }
 
   async status (): Promise<StatusResult> {

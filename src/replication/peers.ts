@@ -7,46 +7,69 @@ import type { CID } from 'multiformats/cid'
 const log = logger('backpack:peers')
 
 export interface BackpackPeersComponents {
-  libp2p: Pick<Libp2p, 'register' | 'unregister' | 'peerId'>
+  libp2p: Pick<Libp2p, 'addEventListener' | 'removeEventListener' | 'peerStore' | 'getPeers'>
 }
 
 /**
- * The connected peers that speak the chunk protocol, kept by a libp2p
- * topology, and their order of preference for a chunk: closest first by XOR
- * distance between SHA-256 of the peer id and of the chunk's multihash, as
- * in the DHT's keyspace.
+ * The connected peers that speak the chunk protocol, and their order of
+ * preference for a chunk: closest first by XOR distance between SHA-256 of
+ * the peer id and of the chunk's multihash, as in the DHT's keyspace.
+ *
+ * Which peers speak the protocol is learned from identify and the peer
+ * store; whether they are connected is asked of libp2p each time, since
+ * connection events race when two peers dial each other at once or a peer
+ * restarts with the same id.
  */
 export class BackpackPeers {
   private readonly components: BackpackPeersComponents
-  private readonly peers = new Map<string, { id: PeerId, key: Buffer }>()
-  private topologyId?: string
+  /** Peers known to serve the chunk protocol, with their DHT keys */
+  private readonly speakers = new Map<string, { id: PeerId, key: Buffer }>()
   private readonly listeners = new Set<(peer: PeerId, connected: boolean) => void>()
 
   constructor (components: BackpackPeersComponents) {
     this.components = components
   }
 
+  private readonly onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
+    if (evt.detail.protocols.includes(CHUNK_PROTOCOL)) this.learn(evt.detail.peerId)
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail
+    this.components.libp2p.peerStore.get(peer).then(p => {
+      if (p.protocols.includes(CHUNK_PROTOCOL)) this.learn(peer)
+    }, () => {})
+  }
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail
+    if (this.speakers.has(peer.toString()) && !this.isConnected(peer.toString())) {
+      log('peer %p disconnected', peer)
+      for (const fn of this.listeners) fn(peer, false)
+    }
+  }
+
   async start (): Promise<void> {
-    this.topologyId = await this.components.libp2p.register(CHUNK_PROTOCOL, {
-      onConnect: (peer) => {
-        const key = peer.toString()
-        if (this.peers.has(key)) return
-        this.peers.set(key, { id: peer, key: dhtKey(peer.toMultihash().bytes) })
-        log('peer %p connected', peer)
-        for (const fn of this.listeners) fn(peer, true)
-      },
-      onDisconnect: (peer) => {
-        if (!this.peers.delete(peer.toString())) return
-        log('peer %p disconnected', peer)
-        for (const fn of this.listeners) fn(peer, false)
-      }
-    })
+    const { libp2p } = this.components
+    libp2p.addEventListener('peer:identify', this.onIdentify)
+    libp2p.addEventListener('peer:connect', this.onConnect)
+    libp2p.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   async stop (): Promise<void> {
-    if (this.topologyId != null) this.components.libp2p.unregister(this.topologyId)
-    this.topologyId = undefined
-    this.peers.clear()
+    const { libp2p } = this.components
+    libp2p.removeEventListener('peer:identify', this.onIdentify)
+    libp2p.removeEventListener('peer:connect', this.onConnect)
+    libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.speakers.clear()
+  }
+
+  /** A connected peer serves the chunk protocol: tell the listeners. */
+  private learn (peer: PeerId): void {
+    const key = peer.toString()
+    if (!this.speakers.has(key)) this.speakers.set(key, { id: peer, key: dhtKey(peer.toMultihash().bytes) })
+    log('peer %p connected', peer)
+    for (const fn of this.listeners) fn(peer, true)
   }
 
   /** Be told when a backpack peer connects or disconnects. */
@@ -55,23 +78,29 @@ export class BackpackPeers {
     return () => { this.listeners.delete(fn) }
   }
 
+  private connected (): Set<string> {
+    return new Set(this.components.libp2p.getPeers().map(p => p.toString()))
+  }
+
   list (): PeerId[] {
-    return [...this.peers.values()].map(p => p.id)
+    const connected = this.connected()
+    return [...this.speakers.values()].filter(p => connected.has(p.id.toString())).map(p => p.id)
   }
 
   isConnected (peer: string): boolean {
-    return this.peers.has(peer)
+    return this.speakers.has(peer) && this.components.libp2p.getPeers().some(p => p.toString() === peer)
   }
 
   get (peer: string): PeerId | undefined {
-    return this.peers.get(peer)?.id
+    return this.speakers.get(peer)?.id
   }
 
   /** Connected peers ordered by closeness to the chunk, without `exclude`. */
   rank (cid: CID, exclude: Set<string> = new Set()): PeerId[] {
     const target = dhtKey(cid.multihash.bytes)
-    return [...this.peers.entries()]
-      .filter(([id]) => !exclude.has(id))
+    const connected = this.connected()
+    return [...this.speakers.entries()]
+      .filter(([id]) => !exclude.has(id) && connected.has(id))
       .map(([, p]) => ({ id: p.id, distance: xor(p.key, target) }))
       .sort((a, b) => Buffer.compare(a.distance, b.distance))
       .map(p => p.id)

@@ -45,8 +45,7 @@ export const configSchema = z.object({
     graceMs: ms,
     maxConcurrentRepairs: positive,
     leaseMs: positive,
-    leaseCheckIntervalMs: positive,
-    renewIntervalMs: positive
+    leaseCheckIntervalMs: positive
   }).strict()
 }).strict()
 
@@ -118,6 +117,13 @@ export async function readConfigFile (path: string): Promise<ConfigInput> {
   } catch (err: any) {
     throw new InvalidConfigError(`invalid config ${path}: ${err.message}`)
   }
+}
+
+/** Merge `change` into the repo's config.json (written atomically). */
+export async function updateRepoConfig (path: string, change: ConfigInput): Promise<void> {
+  const current = await readConfigFile(path)
+  const { writeFileAtomic } = await import('./index.js')
+  await writeFileAtomic(path, JSON.stringify(mergeConfig(current, change), null, 2) + '\n', 0o644)
 }
 
 /** Defaults, then the repo's config.json, then flags. */

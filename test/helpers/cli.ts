@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -66,6 +66,8 @@ export interface NodeOptions {
   env?: Record<string, string>
   /** Listen addresses instead of `/ip4/127.0.0.1/tcp/0` */
   listen?: string[]
+  /** Written to `<repo>/config.json` before the node starts */
+  config?: Record<string, unknown>
   /**
    * Leave mDNS on. Only inside a netlab host: mDNS must never run in the
    * machine's own network namespace, so the default passes `--no-mdns`.
@@ -97,6 +99,10 @@ export class TestNode {
 
   /** Start (or restart) the node and wait until its API answers. */
   async start (options: NodeOptions = {}): Promise<this> {
+    if (options.config != null) {
+      await mkdir(this.repo, { recursive: true })
+      await writeFile(join(this.repo, 'config.json'), JSON.stringify(options.config))
+    }
     const args = ['start', '--repo', this.repo, '--api', '127.0.0.1:0']
     for (const addr of options.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', addr)
     if (options.mdns !== true) args.push('--no-mdns')

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { TestNetwork, waitFor, sleep } from '../helpers/cli.js'
+import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
+import type { TestNode } from '../helpers/cli.js'
+
+const MiB = 1024 * 1024
+
+/** Copies of each chunk over the stores of these nodes. */
+async function copies (nodes: TestNode[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const node of nodes) {
+    for (const cid of await storedChunks(node.repo)) out.set(cid, (out.get(cid) ?? 0) + 1)
+  }
+  return out
+}
+
+async function used (node: TestNode): Promise<number> {
+  return (await node.json(['status'])).storage.used
+}
+
+describe('self-healing across five nodes', () => {
+  const net = new TestNetwork()
+  let owner: TestNode
+  let others: TestNode[]
+  let dir: string
+  // repair runs only when asked (verify), so what the tests see is what verify did
+  const config = { replication: { repairIntervalMs: 3_600_000, graceMs: 0 } }
+
+  before(async () => {
+    dir = await net.dir()
+    ;[owner, ...others] = await net.addNodes(5, { config })
+    await net.waitConnected()
+  })
+
+  after(async () => { await net.close() })
+
+  it('verify brings every chunk back to the desired count after kill -9 of a holder', async () => {
+    const file = join(dir, 'heal.bin')
+    const hash = await randomFile(file, 6 * MiB)
+    const [put] = await owner.json(['put', file, '--replicas', '2'])
+    assert.deepEqual(put.replicas, { desired: 2, actual: 2 })
+    const before = await copies(others)
+    // kill the holder with the most chunks
+    const counts = await Promise.all(others.map(async n => (await storedChunks(n.repo)).length))
+    const dead = others[counts.indexOf(Math.max(...counts))]
+    await dead.kill()
+    const living = others.filter(n => n !== dead)
+
+    const result = await owner.run(['verify', '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = JSON.parse(result.stdout)
+    const entry = report.find((r: any) => r.id === put.id)
+    assert.deepEqual(entry.replicas, { desired: 2, actual: 2 })
+    assert.ok(entry.repaired > 0)
+    // on the living peers every chunk of the backup now has 2 copies
+    const after = await copies(living)
+    for (const cid of before.keys()) assert.ok((after.get(cid) ?? 0) >= 2, `${cid} has ${after.get(cid) ?? 0} living copies`)
+
+    const out = join(dir, 'heal.out')
+    await owner.json(['get', put.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+    const ls = await owner.json(['ls', 'heal.bin'])
+    assert.deepEqual(ls[0].replicas, { desired: 2, actual: 2 })
+    // bring the dead node back for the next tests
+    await dead.start({ bootstrap: [owner.addrs[0]], config })
+    await net.waitConnected()
+  })
+
+  it('reclaim 0 empties a holder and keeps every backup at its desired count', async () => {
+    const file = join(dir, 'reclaim.bin')
+    const hash = await randomFile(file, 4 * MiB)
+    await owner.json(['put', file, '--replicas', '3'])
+    const usage = await Promise.all(others.map(used))
+    const holder = others[usage.indexOf(Math.max(...usage))]
+    assert.ok(await used(holder) > 0)
+
+    const result = await holder.run(['reclaim', '0'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await used(holder), 0)
+    assert.equal((await storedChunks(holder.repo)).length, 0)
+
+    // the owner's placement record follows (moved notices), and no backup is below its count
+    await waitFor(async () => {
+      const ls = await owner.json(['ls'])
+      return ls.every((e: any) => e.replicas.actual >= e.replicas.desired)
+    }, 15_000, 'backups below their desired count after reclaim')
+    const check = await owner.run(['verify', '--json'])
+    assert.equal(check.code, 0, check.stderr)
+    for (const r of JSON.parse(check.stdout)) {
+      assert.ok(r.replicas.actual >= r.replicas.desired, `${r.name} ${r.replicas.actual}/${r.replicas.desired}`)
+      assert.equal(r.repaired, 0, `${r.name} needed repair: reclaim lowered its count`)
+    }
+    const out = join(dir, 'reclaim.out')
+    await owner.json(['get', 'reclaim.bin', '-o', out])
+    assert.equal(await sha256File(out), hash)
+    // the limit stays lowered after a restart
+    const status = await holder.json(['status'])
+    assert.equal(status.storage.limit, 0)
+  })
+
+  it('rm frees the space on every holder, and on a holder that was stopped once it is back', async () => {
+    // start from clean stores: remove every earlier backup
+    for (const e of await owner.json(['ls'])) {
+      const r = await owner.run(['rm', e.id])
+      assert.equal(r.code, 0, r.stderr)
+    }
+    await waitFor(async () => (await Promise.all(others.map(used))).every(u => u === 0), 15_000, 'space not freed after rm')
+
+    const file = join(dir, 'rm.bin')
+    await randomFile(file, 3 * MiB)
+    const [put] = await owner.json(['put', file, '--replicas', '3'])
+    const holders = []
+    for (const n of others) if (await used(n) > 0) holders.push(n)
+    assert.ok(holders.length >= 3)
+    const offline = holders[0]
+    assert.equal(await offline.stop(), 0)
+
+    const rm = await owner.run(['rm', put.id])
+    assert.equal(rm.code, 0, rm.stderr)
+    assert.match(rm.stderr, /offline/)
+    for (const n of holders.slice(1)) {
+      assert.equal(await used(n), 0)
+      assert.equal((await storedChunks(n.repo)).length, 0)
+    }
+    assert.ok((await storedChunks(offline.repo)).length > 0, 'the stopped holder still has the chunks')
+    const ls = await owner.json(['ls'])
+    assert.equal(ls.find((e: any) => e.id === put.id), undefined)
+
+    await offline.start({ bootstrap: [owner.addrs[0]], config })
+    const started = Date.now()
+    await waitFor(async () => (await storedChunks(offline.repo)).length === 0, 20_000, 'the returning holder kept the chunks')
+    assert.equal(await used(offline), 0)
+    assert.ok(Date.now() - started < 20_000)
+  })
+
+  it('rm keeps chunks that another backup of the same owner still uses', async () => {
+    const file = join(dir, 'shared.bin')
+    const hash = await randomFile(file, 2 * MiB)
+    const [a] = await owner.json(['put', file, '--replicas', '2'])
+    const [b] = await owner.json(['put', file, '--replicas', '2', '--name', 'shared-copy.bin'])
+    assert.notEqual(a.id, b.id)
+    const r = await owner.run(['rm', a.id])
+    assert.equal(r.code, 0, r.stderr)
+    const out = join(dir, 'shared.out')
+    await owner.json(['get', b.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+})
+
+
+describe('leases', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.close() })
+
+  it('collects the chunks of an owner gone silent', async () => {
+    const config = { replication: { leaseMs: 4_000, leaseCheckIntervalMs: 500, repairIntervalMs: 1_000 } }
+    const [owner, ...holders] = await net.addNodes(3, { config })
+    await net.waitConnected()
+    const dir = await net.dir()
+    const file = join(dir, 'lease.bin')
+    await randomFile(file, 2 * MiB)
+    await owner.json(['put', file, '--replicas', '2'])
+    // while the owner runs, its repair pass renews the leases
+    await sleep(6_000)
+    for (const h of holders) assert.ok((await storedChunks(h.repo)).length > 0, 'a lease expired while the owner was renewing it')
+    await owner.kill()
+    await waitFor(async () => {
+      for (const h of holders) if ((await storedChunks(h.repo)).length > 0) return false
+      return true
+    }, 20_000, 'chunks of a silent owner were not collected')
+    for (const h of holders) assert.equal((await h.json(['status'])).storage.used, 0)
+  })
+})
