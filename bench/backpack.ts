@@ -23,8 +23,10 @@ export interface PhaseRun {
 }
 
 export interface BackpackRuns {
+  /** 'failed' when some run failed; the runs that worked are still listed */
   status: 'ok' | 'not available' | 'failed'
-  note?: string
+  /** Why runs failed, and degraded puts */
+  notes: string[]
   put: PhaseRun[]
   get: PhaseRun[]
   /** Actual replicas reported by put, per run */
@@ -36,7 +38,11 @@ export interface BackpackRuns {
  * it from node 0 with `--replicas`, get it back, compare the bytes.
  */
 export async function measureBackpack (network: Network, dir: string, bytes: number, replicas: number, runs: number): Promise<BackpackRuns> {
-  const result: BackpackRuns = { status: 'ok', put: [], get: [], replicas: [] }
+  const result: BackpackRuns = { status: 'ok', notes: [], put: [], get: [], replicas: [] }
+  const fail = (note: string): void => {
+    result.status = 'failed'
+    result.notes.push(note)
+  }
   const owner = network.daemons[0]
   for (let run = 0; run < runs; run++) {
     const file = join(dir, `file-${bytes}-r${replicas}-${run}.bin`)
@@ -47,25 +53,28 @@ export async function measureBackpack (network: Network, dir: string, bytes: num
       await network.resetPeaks()
       const put = await network.cli(owner, ['put', file, '--replicas', String(replicas), '--json'], COMMAND_TIMEOUT_MS)
       const putRss = await network.peaks()
-      if (put.code === EXIT_USAGE && /unknown command|usage|error: /i.test(put.stderr + put.stdout)) {
-        return { ...result, status: 'not available', note: `backpack put exited 2: ${firstLine(put.stderr)}` }
+      if (put.code === EXIT_USAGE) {
+        return { ...result, status: 'not available', notes: [`backpack put exited 2: ${firstLine(put.stderr)}`] }
       }
       if (put.code !== 0 && put.code !== EXIT_DEGRADED) {
-        return { ...result, status: 'failed', note: `put exited ${put.code}: ${firstLine(put.stderr)}` }
+        fail(`put ${run + 1} exited ${put.code}: ${firstLine(put.stderr)}`)
+        continue
       }
       const [entry] = JSON.parse(put.stdout) as Array<{ id: string, size: number, replicas: { actual: number } }>
       result.put.push({ mbps: mbps(bytes, put.ms), ms: put.ms, cliRss: put.peakRss, daemonRss: putRss })
       result.replicas.push(entry.replicas.actual)
-      if (put.code === EXIT_DEGRADED) result.note = `put degraded: ${firstLine(put.stderr)}`
+      if (put.code === EXIT_DEGRADED) result.notes.push(`put ${run + 1} ${firstLine(put.stderr)}`)
 
       await network.resetPeaks()
       const get = await network.cli(owner, ['get', entry.id, '-o', out, '--force', '--json'], COMMAND_TIMEOUT_MS)
       const getRss = await network.peaks()
       if (get.code !== 0) {
-        return { ...result, status: 'failed', note: `get exited ${get.code}: ${firstLine(get.stderr)}` }
+        fail(`get ${run + 1} exited ${get.code}: ${firstLine(get.stderr)}`)
+        continue
       }
       if (await hashFile(out) !== sha) {
-        return { ...result, status: 'failed', note: 'get returned different bytes' }
+        fail(`get ${run + 1} returned different bytes`)
+        continue
       }
       result.get.push({ mbps: mbps(bytes, get.ms), ms: get.ms, cliRss: get.peakRss, daemonRss: getRss })
     } finally {

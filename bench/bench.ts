@@ -6,11 +6,13 @@
 // Prints a table and ratios; writes BENCHMARKS.md (full mode) or --out PATH.
 //
 //   node dist/bench/bench.js [--quick] [--out PATH] [--json PATH] [--only ceiling,backpack,helia,dht]
-// Environment: BENCH_OUT and BENCH_JSON as --out and --json.
+//   node dist/bench/bench.js --render REPORT.json [--out PATH]   (Markdown again from a saved report)
+// Environment: BENCH_OUT and BENCH_JSON as --out and --json. A full run also
+// saves its report to bench/results/latest.json (not committed).
 import '../src/util/polyfill.js'
-import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { measureBackpack } from './backpack.js'
 import { measureCeiling } from './ceiling.js'
@@ -24,6 +26,7 @@ import { median, MiB } from './stats.js'
 import type { Report, Row } from './report.js'
 
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
+const LATEST_JSON = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url))
 const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
@@ -45,6 +48,7 @@ interface Args {
   quick: boolean
   out?: string
   json?: string
+  render?: string
   only: Set<Section>
 }
 
@@ -55,6 +59,7 @@ function parseArgs (argv: string[]): Args {
     if (arg === '--quick') args.quick = true
     else if (arg === '--out') args.out = argv[++i]
     else if (arg === '--json') args.json = argv[++i]
+    else if (arg === '--render') args.render = argv[++i]
     else if (arg === '--only') {
       const names = (argv[++i] ?? '').split(',')
       const bad = names.filter(n => !(SECTIONS as readonly string[]).includes(n))
@@ -63,11 +68,12 @@ function parseArgs (argv: string[]): Args {
     } else usage(`unknown argument ${arg}`)
   }
   if (args.out == null && !args.quick) args.out = BENCHMARKS_MD
+  if (args.json == null && !args.quick && args.render == null) args.json = LATEST_JSON
   return args
 }
 
 function usage (message: string): never {
-  process.stderr.write(`${message}\nusage: bench.js [--quick] [--out PATH] [--json PATH] [--only ${SECTIONS.join(',')}]\n`)
+  process.stderr.write(`${message}\nusage: bench.js [--quick] [--out PATH] [--json PATH] [--only ${SECTIONS.join(',')}] | --render REPORT.json [--out PATH]\n`)
   process.exit(2)
 }
 
@@ -108,18 +114,24 @@ async function backpackRows (plan: Plan, tmp: string, notes: string[]): Promise<
         const r = await measureBackpack(network, tmp, size, replicas, plan.runs)
         for (const phase of ['put', 'get'] as const) {
           const name = `${phase} r${replicas} ${mib(size)}`
-          if (r.status !== 'ok' || r[phase].length < plan.runs) {
-            rows.push(missing('backpack', name, 'MB/s', r.status === 'ok' ? 'failed' : r.status, r.note ?? 'no result'))
+          const runs = r[phase]
+          if (r.status === 'not available' || runs.length === 0) {
+            rows.push(missing('backpack', name, 'MB/s', r.status === 'ok' ? 'failed' : r.status, r.notes.join('; ')))
             continue
           }
-          const runs = r[phase]
           const daemonMax = (from: number, to?: number): number => Math.max(0, ...runs.flatMap(x => x.daemonRss.slice(from, to)))
           const peers = runs[0].daemonRss.slice(1).map((_, i) => Math.max(...runs.map(x => x.daemonRss[i + 1])))
-          rows.push(row('backpack', name, 'MB/s', runs.map(x => x.mbps), {
+          const notes = [`peers ${peers.map(mib).join(' / ')}`]
+          if (phase === 'put') notes.push(`replicas ${r.replicas.join('/')}`)
+          if (runs.length < plan.runs) notes.push(`${plan.runs - runs.length} of ${plan.runs} runs failed`)
+          notes.push(...r.notes)
+          const measured = row('backpack', name, 'MB/s', runs.map(x => x.mbps), {
             cli: Math.max(...runs.map(x => x.cliRss)),
             owner: daemonMax(0, 1),
             'peers max': daemonMax(1)
-          }, `peers ${peers.map(mib).join(' / ')}${phase === 'put' ? `; replicas ${r.replicas.join('/')}` : ''}${r.note != null ? `; ${r.note}` : ''}`))
+          }, notes.join('; '))
+          if (runs.length < plan.runs) measured.status = 'failed'
+          rows.push(measured)
         }
         if (r.status === 'not available') return rows
       }
@@ -186,12 +198,18 @@ function methodNotes (plan: Plan): string[] {
 
 async function main (): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
+  if (args.render != null) {
+    const report = JSON.parse(await readFile(args.render, 'utf8')) as Report
+    await writeFile(args.out ?? BENCHMARKS_MD, markdown(report))
+    return
+  }
   const plan = args.quick ? QUICK : FULL
   const tmp = await mkdtemp(join(tmpdir(), 'backpack-bench-'))
   const onSignal = (): void => { killAll(); void rm(tmp, { recursive: true, force: true }).finally(() => process.exit(130)) }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   process.on('exit', killAll)
+  const loadStart = loadavg()[0]
   const notes = methodNotes(plan)
   const rows: Row[] = []
   try {
@@ -213,7 +231,7 @@ async function main (): Promise<void> {
     date: new Date().toISOString(),
     command: npm ? `npm run bench${argv !== '' ? ` -- ${argv}` : ''}` : `node dist/bench/bench.js${argv !== '' ? ` ${argv}` : ''}`,
     mode: plan.mode,
-    machine: machine(),
+    machine: { ...machine(), load: { start: loadStart, end: loadavg()[0] } },
     rows,
     ratios: ratios(rows, plan.sizes.map(mib)),
     notes
@@ -223,7 +241,10 @@ async function main (): Promise<void> {
     await writeFile(args.out, markdown(report))
     log(`wrote ${args.out}`)
   }
-  if (args.json != null) await writeFile(args.json, JSON.stringify(report, null, 2) + '\n')
+  if (args.json != null) {
+    await mkdir(dirname(args.json), { recursive: true })
+    await writeFile(args.json, JSON.stringify(report, null, 2) + '\n')
+  }
 }
 
 main().then(() => process.exit(0), err => {

@@ -31,8 +31,11 @@ export interface Machine {
   memory: string
   node: string
   os: string
+  /** 1-minute load average at the start and at the end of the run */
+  load?: { start: number, end: number }
 }
 
+/** What one run measured: saved as JSON (--json), rendered as Markdown (--render). */
 export interface Report {
   date: string
   command: string
@@ -100,7 +103,7 @@ export function table (rows: Row[]): string {
     '|---|---|---|---|---|'
   ]
   for (const r of rows) {
-    const value = r.status === 'ok' ? `${fmt(r.median, r.unit)} ${r.unit}` : r.status
+    const value = r.runs.length > 0 ? `${fmt(r.median, r.unit)} ${r.unit}${r.status !== 'ok' ? ` (${r.status})` : ''}` : r.status
     const runs = r.runs.map(v => fmt(v, r.unit)).join(' / ')
     lines.push(`| ${r.name} | ${value} | ${runs} | ${rssText(r.rss)} | ${r.note ?? ''} |`)
   }
@@ -110,6 +113,49 @@ export function table (rows: Row[]): string {
 export function ratioTable (list: Ratio[]): string {
   if (list.length === 0) return '(no ratios: rows missing)'
   return ['| ratio (medians) | value |', '|---|---|', ...list.map(r => `| ${r.name} | ${r.value.toFixed(2)} |`)].join('\n')
+}
+
+/**
+ * The "Done when" targets of issue 5, checked against the rows: a line per
+ * target saying met, missed (with the figure) or not measured.
+ */
+export function targets (rows: Row[]): string[] {
+  const get = (name: string): Row | undefined => rows.find(r => r.name === name && r.status === 'ok')
+  const out: string[] = []
+  const check = (label: string, value: number | undefined, limit: number, unit: string, atLeast = true): void => {
+    if (value == null || !Number.isFinite(value)) {
+      out.push(`${label}: not measured`)
+      return
+    }
+    const met = atLeast ? value >= limit : value <= limit
+    out.push(`${label}: ${met ? 'met' : 'MISSED'} (${value.toFixed(2)}${unit})`)
+  }
+  const ratio = (a?: Row, b?: Row): number | undefined => a != null && b != null && b.median > 0 ? a.median / b.median : undefined
+  for (const size of ['256 MiB', '1024 MiB']) {
+    for (const r of [1, 3]) {
+      check(`get r${r} ${size} >= 5x Helia fetch`, ratio(get(`get r${r} ${size}`), get(`helia fetch ${size}`)), 5, 'x')
+      check(`get r${r} ${size} >= 0.5 of the ceiling`, ratio(get(`get r${r} ${size}`), get(`ceiling ${size}`)), 0.5, '')
+    }
+  }
+  for (const size of ['64 MiB', '256 MiB', '1024 MiB']) {
+    check(`put r1 ${size} >= 0.5 of the ceiling`, ratio(get(`put r1 ${size}`), get(`ceiling ${size}`)), 0.5, '')
+    check(`put r3 ${size} >= 1/3 of the ceiling`, ratio(get(`put r3 ${size}`), get(`ceiling ${size}`)), 1 / 3, '')
+  }
+  for (const name of ['put r1', 'get r1', 'put r3', 'get r3']) {
+    const big = get(`${name} 1024 MiB`)
+    const small = get(`${name} 64 MiB`)
+    const peak = big != null ? Math.max(...Object.values(big.rss)) : undefined
+    check(`${name} 1 GiB: every process's peak RSS < 256 MiB`, peak != null ? peak / 2 ** 20 : undefined, 256, ' MiB', false)
+    if (big != null && small != null) {
+      const growth = Math.max(...Object.keys(big.rss).map(k => big.rss[k] / (small.rss[k] ?? Infinity)))
+      check(`${name} 1 GiB peak RSS <= 1.1x the 64 MiB one (worst process)`, growth, 1.1, 'x', false)
+    } else {
+      check(`${name} 1 GiB peak RSS <= 1.1x the 64 MiB one`, undefined, 1.1, 'x', false)
+    }
+  }
+  const find = get('findProviders (30 nodes)')
+  out.push(`findProviders median on 30 nodes reported: ${find != null ? `yes (${find.median.toFixed(1)} ms)` : 'not measured'}`)
+  return out
 }
 
 export function markdown (report: Report): string {
@@ -122,7 +168,7 @@ Written by \`npm run bench\` (bench/bench.ts); see issue 5. Every process on
 - date: ${report.date}
 - command: \`${report.command}\`
 - mode: ${report.mode}${report.mode === 'full' ? ' (medians of 3 runs per case)' : ' (one run, small sizes)'}
-- machine: ${m.cores} cores (${m.cpu}), ${m.memory} RAM, Node ${m.node}, ${m.os}
+- machine: ${m.cores} cores (${m.cpu}), ${m.memory} RAM, Node ${m.node}, ${m.os}${m.load != null ? `; load average ${m.load.start.toFixed(2)} at the start, ${m.load.end.toFixed(2)} at the end (other work on the machine makes figures noisy)` : ''}
 
 ## Results
 
@@ -131,7 +177,11 @@ ${table(report.rows)}
 ## Ratios
 
 ${ratioTable(report.ratios)}
+${report.mode === 'full' ? `
+## Targets of issue 5
 
+${targets(report.rows).map(t => `- ${t}`).join('\n')}
+` : ''}
 ## How it is measured
 
 ${report.notes.map(n => `- ${n}`).join('\n')}
