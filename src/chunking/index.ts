@@ -23,7 +23,9 @@ export function matchesCid (cid: CID, bytes: Uint8Array): boolean {
 /** Parse CID bytes or text from outside; undefined when not a raw sha2-256 CIDv1. */
 export function parseChunkCid (input: Uint8Array | string): CID | undefined {
   try {
-    const cid = typeof input === 'string' ? CID.parse(input) : CID.decode(input)
+    // copy: a CID decoded in place keeps the whole message it came in (a
+    // 1 MiB chunk) alive for as long as the CID lives, e.g. in the DHT's queues
+    const cid = typeof input === 'string' ? CID.parse(input) : CID.decode(input.slice())
     if (cid.version !== 1 || cid.multihash.code !== sha256.code) return undefined
     return cid
   } catch {

@@ -46,6 +46,8 @@ export interface StatusResult {
   peers: number
   storage: { used: number, limit: number }
   backups: number
+  /** The daemon's memory, bytes (process.memoryUsage) */
+  memory: { rss: number, heapUsed: number, external: number, arrayBuffers: number }
 }
 
 export interface RmResult {
@@ -249,7 +251,8 @@ export class Backpack {
       addrs: libp2p.getMultiaddrs().map(ma => ma.toString()),
       peers: libp2p.getPeers().length,
       storage: { used: this.store.used, limit: this.store.limit },
-      backups: await this.catalog.count()
+      backups: await this.catalog.count(),
+      memory: (({ rss, heapUsed, external, arrayBuffers }) => ({ rss, heapUsed, external, arrayBuffers }))(process.memoryUsage())
     }
   }
 

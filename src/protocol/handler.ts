@@ -27,7 +27,7 @@ export interface ChunkHandlerInit {
 /** Decode peer id bytes from a peer; undefined when malformed. */
 export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
   try {
-    return peerIdFromMultihash(Digest.decode(bytes))
+    return peerIdFromMultihash(Digest.decode(bytes.slice()))
   } catch {
     return undefined
   }

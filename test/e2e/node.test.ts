@@ -71,7 +71,9 @@ describe('three nodes joined through a bootstrap address', () => {
   it('status --json has exactly the contract keys and this node\'s values', async () => {
     const [node] = nodes
     const status = await node.json(['status'])
-    assert.deepEqual(sortedKeys(status), ['addrs', 'backups', 'peerId', 'peers', 'storage'])
+    // the contract's keys, and `memory`, which the contract allows as an addition
+    assert.deepEqual(sortedKeys(status), ['addrs', 'backups', 'memory', 'peerId', 'peers', 'storage'])
+    assert.ok(status.memory.rss > 0)
     assert.deepEqual(sortedKeys(status.storage), ['limit', 'used'])
     assert.equal(status.peerId, node.peerId)
     assert.deepEqual([...status.addrs].sort(), [...node.addrs].sort())
