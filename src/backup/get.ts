@@ -33,20 +33,22 @@ async function exists (path: string): Promise<boolean> {
 }
 
 /**
- * Fetch one sealed chunk: from the recorded holders first (connected ones
- * first, starting at a different holder per chunk to spread the load), then
- * from the DHT's providers. Every copy is checked against the CID; a bad or
- * missing copy moves on to the next peer.
+ * Fetch one chunk and hand it to `accept`: from the recorded holders first
+ * (connected ones first, starting at a different holder per chunk to spread
+ * the load), then from the DHT's providers. A peer whose copy is missing, or
+ * that `accept` refuses (wrong hash, does not open), makes way for the next.
+ * Without `accept`, copies are checked against the CID as they arrive.
  */
-export async function fetchSealed (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal): Promise<Uint8Array> {
+export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8Array) => Promise<T>): Promise<T> {
   const { client, peers } = components
   const tried = new Set<string>([components.peerId.toString()])
   const rotated = holders.map((_, i) => holders[(i + spread) % holders.length])
   const ordered = [...rotated.filter(h => peers.isConnected(h)), ...rotated.filter(h => !peers.isConnected(h))]
-  const attempt = async (peer: PeerId): Promise<Uint8Array | undefined> => {
+  const attempt = async (peer: PeerId): Promise<T | undefined> => {
     tried.add(peer.toString())
     try {
-      return await client.get(peer, cid, { signal })
+      const sealed = await client.get(peer, cid, { signal, verify: accept == null })
+      return accept != null ? await accept(sealed) : sealed as T
     } catch (err: any) {
       signal?.throwIfAborted()
       log('chunk %c from %p failed: %s', cid, peer, err.message)
@@ -56,8 +58,8 @@ export async function fetchSealed (components: BackupComponents, cid: CID, holde
   for (const holder of ordered) {
     if (tried.has(holder)) continue
     const peer = peers.get(holder) ?? components.peerIdFromString(holder)
-    const bytes = await attempt(peer)
-    if (bytes != null) return bytes
+    const result = await attempt(peer)
+    if (result !== undefined) return result
   }
   log('looking up providers of %c', cid)
   try {
@@ -65,8 +67,8 @@ export async function fetchSealed (components: BackupComponents, cid: CID, holde
       signal: signal != null ? AbortSignal.any([signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)]) : AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)
     })) {
       if (tried.has(provider.id.toString())) continue
-      const bytes = await attempt(provider.id)
-      if (bytes != null) return bytes
+      const result = await attempt(provider.id)
+      if (result !== undefined) return result
     }
   } catch (err: any) {
     signal?.throwIfAborted()
@@ -95,8 +97,9 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
     }
     await forEachConcurrent(entry.chunks.keys(), init.chunksInFlight, async i => {
       const chunk = entry.chunks[i]
-      const sealed = await fetchSealed(components, CID.parse(chunk.cid), chunk.holders, i, options.signal)
-      const plain = components.cipher.open(sealed)
+      const cid = CID.parse(chunk.cid)
+      // hash check and decryption run in the crypto workers
+      const plain = await fetchChunk(components, cid, chunk.holders, i, options.signal, async sealed => components.crypto.open(sealed, cid))
       if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
       await handle.write(plain, 0, plain.byteLength, offsets[i])
       done += plain.byteLength

@@ -2,13 +2,14 @@ import { resolve } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { InvalidInputError, NotFoundError } from '../errors.js'
 import { decodeManifest } from './manifest.js'
-import { fetchSealed, getFile } from './get.js'
+import { fetchChunk, getFile } from './get.js'
 import { lowestCount, putFile } from './put.js'
 import { listFiles, safeJoin } from './walk.js'
 import type { Catalog, CatalogEntry } from './catalog.js'
 import type { GetResult } from './get.js'
 import type { PutResult } from './put.js'
 import type { DataCipher } from '../chunking/cipher.js'
+import type { CryptoPool } from '../chunking/crypto-pool.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
@@ -20,7 +21,10 @@ export interface BackupComponents {
   peerId: PeerId
   peerIdFromString: (id: string) => PeerId
   contentRouting: Pick<ContentRouting, 'findProviders'>
+  /** Seals small things (manifests) on the main thread */
   cipher: DataCipher
+  /** Seals and opens chunks in worker threads */
+  crypto: CryptoPool
   client: ChunkClient
   peers: BackpackPeers
   placement: Placement
@@ -96,7 +100,7 @@ export class Backups {
     if (cid != null) {
       // not in the catalog (a recovered repo): look for the manifest in the network
       try {
-        const sealed = await fetchSealed(this.components, cid, [], 0, signal)
+        const sealed = await fetchChunk(this.components, cid, [], 0, signal)
         const entry = decodeManifest(ref, this.components.cipher.open(sealed))
         await catalog.put(entry)
         return entry

@@ -41,7 +41,7 @@ export function lowestCount (counts: number[]): number {
  * seal and place the manifest and record the backup in the catalog.
  */
 export async function putFile (components: BackupComponents, init: BackupInit, path: string, name: string, options: PutOptions): Promise<PutResult> {
-  const { cipher, placement, peers, catalog } = components
+  const { cipher, crypto, placement, peers, catalog } = components
   let info
   try {
     info = await stat(path)
@@ -72,12 +72,13 @@ export async function putFile (components: BackupComponents, init: BackupInit, p
   try {
     pieces = readPieces(path, init.chunkSize, { signal: options.signal })
     await forEachConcurrent(pieces, init.chunksInFlight, async piece => {
-      const sealed = cipher.seal(piece.bytes)
-      const cid = cidOf(sealed)
+      const size = piece.bytes.byteLength
+      // sealing and hashing run in the crypto workers; piece.bytes is handed over
+      const { sealed, cid } = await crypto.seal(piece.bytes)
       const holders = await placement.place(cid, sealed, desired, session, { exclude, signal: options.signal })
       if (holders.length === 0) throw new UnavailableError(noPeers())
-      chunks[piece.index] = { cid: cid.toString(), size: piece.bytes.byteLength, holders }
-      done += piece.bytes.byteLength
+      chunks[piece.index] = { cid: cid.toString(), size, holders }
+      done += size
       progress()
     }, options.signal)
   } catch (err: any) {

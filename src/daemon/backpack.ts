@@ -13,7 +13,8 @@ import { BackpackPeers } from '../replication/peers.js'
 import { Placement } from '../replication/placement.js'
 import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
 import { Repairer } from '../replication/repair.js'
-import { fetchSealed } from '../backup/get.js'
+import { fetchChunk } from '../backup/get.js'
+import { CryptoPool } from '../chunking/crypto-pool.js'
 import { NotFoundError } from '../errors.js'
 import { updateRepoConfig } from '../repo/config.js'
 import { repoPaths } from '../repo/index.js'
@@ -59,6 +60,9 @@ export interface RmResult {
   pending: number
 }
 
+/** A node that stored or served a chunk this recently counts as busy moving chunks. */
+export const BUSY_WINDOW_MS = 1_000
+
 /** A lowered storage limit is acted on this long after start, when peers are connected. */
 export const RECLAIM_AT_START_DELAY_MS = 5_000
 /** …and retried this often while storage is over the limit. */
@@ -89,6 +93,7 @@ export class Backpack {
   readonly reclaimer: Reclaimer
   readonly leases: LeaseCollector
   readonly mesh: Mesh
+  readonly crypto: CryptoPool
   private reclaimTimer?: NodeJS.Timeout
 
   constructor (components: BackpackComponents, init: BackpackInit) {
@@ -98,7 +103,8 @@ export class Backpack {
     const { config } = init
     this.announcer = new Announcer({ contentRouting: libp2p.contentRouting }, {
       concurrency: config.dht.provideConcurrency,
-      perSecond: config.dht.providesPerSecond
+      perSecond: config.dht.providesPerSecond,
+      isBusy: () => Date.now() - this.handler.lastTransferAt < BUSY_WINDOW_MS
     })
     this.store = new ChunkStore({ datastore }, {
       dir: join(init.repo, 'chunks'),
@@ -107,6 +113,7 @@ export class Backpack {
       onRemoved: cid => { this.announcer.withdraw(cid) }
     })
     this.catalog = new Catalog({ datastore })
+    this.crypto = new CryptoPool(keys.dataSecret)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
       onMoved: async (from, to, cids) => {
@@ -120,6 +127,7 @@ export class Backpack {
       peerIdFromString,
       contentRouting: libp2p.contentRouting,
       cipher: new DataCipher(keys.dataSecret),
+      crypto: this.crypto,
       client: this.client,
       peers: this.peers,
       placement: this.placement,
@@ -139,7 +147,7 @@ export class Backpack {
       peers: this.peers,
       placement: this.placement,
       renew: async (peer, cids, signal) => this.client.renew(peer, cids, { signal }),
-      fetch: async (cid, holders, signal) => fetchSealed(this.backups.components, cid, holders, 0, signal),
+      fetch: async (cid, holders, signal) => fetchChunk(this.backups.components, cid, holders, 0, signal),
       forget: async (holder, cids) => { await this.outbox.queueDelete(holder, cids) }
     }, {
       intervalMs: config.replication.repairIntervalMs,
@@ -197,6 +205,7 @@ export class Backpack {
     await this.peers.stop()
     await this.handler.stop()
     await this.client.stop()
+    await this.crypto.stop()
     await this.store.stop()
   }
 

@@ -1,11 +1,12 @@
 import { logger } from '@libp2p/logger'
-import { pbStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { encodeRequest } from './codec.js'
 import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
 import { matchesCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './constants.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { ProtobufStream } from '@libp2p/utils'
+import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('backpack:protocol:client')
@@ -27,7 +28,7 @@ export interface RequestOptions {
 
 interface PooledStream {
   stream: Stream
-  pb: ProtobufStream<Stream>
+  lp: LengthPrefixedStream<Stream>
 }
 
 interface PeerPool {
@@ -84,7 +85,7 @@ export class ChunkClient {
         pool.open++
         try {
           const stream = await this.components.dialer.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
-          return { entry: { stream, pb: pbStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES }) }, reused: false }
+          return { entry: { stream, lp: lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES }) }, reused: false }
         } catch (err) {
           this.release(peer, undefined)
           throw err
@@ -119,8 +120,8 @@ export class ChunkClient {
     for (let attempt = 0; ; attempt++) {
       const { entry, reused } = await this.acquire(peer, signal)
       try {
-        await entry.pb.write(full, Request, { signal })
-        const response = await entry.pb.read(Response, { signal })
+        await entry.lp.write(encodeRequest(full), { signal })
+        const response = Response.decode(await entry.lp.read({ signal }))
         this.release(peer, entry)
         return response
       } catch (err: any) {
@@ -146,11 +147,14 @@ export class ChunkClient {
     check(response, peer)
   }
 
-  /** Fetch a chunk; its bytes are verified against the CID. */
-  async get (peer: PeerId, cid: CID, options: RequestOptions = {}): Promise<Uint8Array> {
+  /**
+   * Fetch a chunk; its bytes are verified against the CID unless `verify`
+   * is false (the caller checks them itself, e.g. in a worker).
+   */
+  async get (peer: PeerId, cid: CID, options: RequestOptions & { verify?: boolean } = {}): Promise<Uint8Array> {
     const response = await this.request(peer, { type: Request.Type.GET, cids: [cid.bytes] }, options)
     check(response, peer)
-    if (!matchesCid(cid, response.data)) {
+    if (options.verify !== false && !matchesCid(cid, response.data)) {
       throw new BadHashError(`peer ${peer} sent bytes that do not match ${cid}`)
     }
     return response.data

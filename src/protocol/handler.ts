@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { pbStream } from '@libp2p/utils'
+import { lpStream } from '@libp2p/utils'
+import { encodeResponse } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
@@ -48,6 +49,8 @@ export class ChunkHandler {
   private started = false
   /** Streams being served, aborted by stop(): unhandle only stops new ones */
   private readonly streams = new Set<Stream>()
+  /** When a chunk was last stored or served here (ms since the epoch) */
+  lastTransferAt = 0
 
   constructor (components: ChunkHandlerComponents, init: ChunkHandlerInit = {}) {
     this.components = components
@@ -78,26 +81,34 @@ export class ChunkHandler {
 
   /** Answer requests until the peer closes the stream or goes quiet. */
   async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const pb = pbStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
+    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
     const remote = connection.remotePeer
+    const refuse = async (status: Response.Status, err: Error): Promise<void> => {
+      // say so, then drop the stream: after a bad frame the framing is lost
+      log('bad request from %p: %s', remote, err.message)
+      await lp.write(encodeResponse(reply(status, { message: `bad request: ${err.message}` })), { signal: AbortSignal.timeout(5000) }).catch(() => {})
+      stream.abort(err)
+    }
     while (true) {
       let request: Request
       try {
-        request = await pb.read(Request, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+        const bytes = await lp.read({ signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+        try {
+          request = Request.decode(bytes)
+        } catch (err: any) {
+          await refuse(Response.Status.ERROR, err)
+          return
+        }
       } catch (err: any) {
         if (err.name === 'UnexpectedEOFError' || stream.readStatus !== 'readable') break
-        // oversized or malformed: say so, then drop the stream (framing is lost)
-        const status = err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' ? Response.Status.TOO_LARGE : Response.Status.ERROR
-        log('bad request from %p: %s', remote, err.message)
-        await pb.write(reply(status, { message: `bad request: ${err.message}` }), Response, { signal: AbortSignal.timeout(5000) }).catch(() => {})
-        stream.abort(err)
+        await refuse(err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' ? Response.Status.TOO_LARGE : Response.Status.ERROR, err)
         return
       }
       const response = await this.handleRequest(request, remote).catch((err: Error) => {
         log.error('request from %p failed %e', remote, err)
         return reply(Response.Status.ERROR, { message: err.message })
       })
-      await pb.write(response, Response, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+      await lp.write(encodeResponse(response), { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
     }
     await stream.close().catch(() => {})
   }
@@ -115,6 +126,7 @@ export class ChunkHandler {
       cids.push(cid)
     }
     const sender = remote.toString()
+    if (request.type === Request.Type.PUT || request.type === Request.Type.GET) this.lastTransferAt = Date.now()
     switch (request.type) {
       case Request.Type.PUT: {
         if (cids.length !== 1) return reply(Response.Status.ERROR, { message: 'PUT takes one CID' })

@@ -8,6 +8,9 @@ const log = logger('backpack:announcer')
 /** One provide may take this long before it is given up (and retried later). */
 export const PROVIDE_TIMEOUT_MS = 30_000
 const RETRY_DELAY_MS = 10_000
+/** While chunks are moving, announcing waits, but never longer than this between batches. */
+export const MAX_DEFER_MS = 5_000
+const BUSY_POLL_MS = 250
 
 export interface AnnouncerComponents {
   contentRouting: Pick<ContentRouting, 'provide' | 'cancelReprovide'>
@@ -18,6 +21,12 @@ export interface AnnouncerInit {
   concurrency: number
   /** Provides started per second at most @default 20 */
   perSecond: number
+  /**
+   * True while this node is busy moving chunks: a provide is a DHT lookup
+   * plus messages to the closest peers, CPU that a transfer in progress
+   * needs more. Announcements are deferred then (up to MAX_DEFER_MS).
+   */
+  isBusy?: () => boolean
 }
 
 /**
@@ -34,6 +43,7 @@ export class Announcer {
   private wake?: () => void
   private loop?: Promise<void>
   announced = 0
+  private lastBatchAt = 0
 
   constructor (components: AnnouncerComponents, init: AnnouncerInit) {
     this.components = components
@@ -75,6 +85,11 @@ export class Announcer {
         this.wake = undefined
         continue
       }
+      if (this.init.isBusy?.() === true && Date.now() - this.lastBatchAt < MAX_DEFER_MS) {
+        await delay(BUSY_POLL_MS, signal).catch(() => {})
+        continue
+      }
+      this.lastBatchAt = Date.now()
       const batch = [...this.pending.entries()].slice(0, this.init.concurrency)
       for (const [key] of batch) this.pending.delete(key)
       const started = Date.now()

@@ -1,0 +1,82 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { CID } from 'multiformats/cid'
+import { BadHashError } from '../errors.js'
+import { DecryptError } from './cipher.js'
+import type { Job, JobResult } from './crypto-worker.js'
+
+/** @default the cores of the machine, at most 4 */
+export const DEFAULT_CRYPTO_WORKERS = Math.max(1, Math.min(4, availableParallelism()))
+
+/** A buffer smaller than this is copied, not transferred (it may share Node's pool). */
+const MIN_TRANSFER_BYTES = 64 * 1024
+
+interface Pending {
+  resolve: (result: JobResult) => void
+  reject: (err: Error) => void
+}
+
+/**
+ * Seals pieces and opens chunks in worker threads, so hashing and
+ * encryption run beside the network work of the main thread instead of
+ * taking turns with it. Bytes move as transferred ArrayBuffers, not copies;
+ * a buffer handed in must not be used by the caller afterwards.
+ */
+export class CryptoPool {
+  private readonly workers: Worker[] = []
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 0
+  private nextWorker = 0
+
+  constructor (dataSecret: Uint8Array, size = DEFAULT_CRYPTO_WORKERS) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData: { dataSecret } })
+      worker.on('message', (result: JobResult) => {
+        const pending = this.pending.get(result.id)
+        this.pending.delete(result.id)
+        pending?.resolve(result)
+      })
+      worker.on('error', err => {
+        for (const p of this.pending.values()) p.reject(err)
+        this.pending.clear()
+      })
+      worker.unref()
+      this.workers.push(worker)
+    }
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all(this.workers.map(async w => w.terminate()))
+    this.workers.length = 0
+  }
+
+  private async run (job: Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, bytes: Uint8Array): Promise<JobResult> {
+    const id = this.nextId++
+    let view = bytes
+    const whole = view.byteLength >= MIN_TRANSFER_BYTES && view.buffer.byteLength <= view.byteLength + MIN_TRANSFER_BYTES && !(view.buffer instanceof SharedArrayBuffer)
+    if (!whole) view = new Uint8Array(view)
+    const worker = this.workers[this.nextWorker++ % this.workers.length]
+    const result = await new Promise<JobResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      worker.postMessage({ ...job, id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength }, [view.buffer as ArrayBuffer])
+    })
+    if (result.error != null) {
+      if (result.error.name === 'BadHashError') throw new BadHashError(result.error.message)
+      if (result.error.name === 'DecryptError') throw new DecryptError(result.error.message)
+      throw new Error(result.error.message)
+    }
+    return result
+  }
+
+  /** Seal a piece: its sealed bytes and their CID. `plain` is handed over. */
+  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID }> {
+    const result = await this.run({ op: 'seal' }, plain)
+    return { sealed: new Uint8Array(result.buffer as ArrayBuffer, 0, result.length), cid: CID.decode(result.cid as Uint8Array) }
+  }
+
+  /** Check sealed bytes against their CID and open them. `sealed` is handed over. */
+  async open (sealed: Uint8Array, cid: CID): Promise<Uint8Array> {
+    const result = await this.run({ op: 'open', cid: cid.toString() } as Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, sealed)
+    return new Uint8Array(result.buffer as ArrayBuffer, 0, result.length)
+  }
+}
