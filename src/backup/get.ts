@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { FileExistsError, UnavailableError } from '../errors.js'
-import { forEachConcurrent } from '../util/concurrency.js'
+import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { PROGRESS_INTERVAL_MS } from './put.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
@@ -14,6 +14,10 @@ const log = logger('backpack:get')
 
 /** How long a DHT provider lookup for one chunk may take. */
 export const FIND_PROVIDERS_TIMEOUT_MS = 15_000
+/** Passes over a chunk's holders and providers before it counts as unavailable. */
+export const FETCH_ROUNDS = 3
+/** Wait before the second pass; the third waits twice as long. */
+export const FETCH_RETRY_DELAY_MS = 1_000
 
 export interface GetOptions {
   force?: boolean
@@ -39,11 +43,9 @@ async function exists (path: string): Promise<boolean> {
  * that `accept` refuses (wrong hash, does not open), makes way for the next.
  * Without `accept`, copies are checked against the CID as they arrive.
  */
-export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8Array) => Promise<T>): Promise<T> {
+export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8Array) => Promise<T>, rounds = FETCH_ROUNDS): Promise<T> {
   const { client, peers } = components
-  const tried = new Set<string>([components.peerId.toString()])
-  const rotated = holders.map((_, i) => holders[(i + spread) % holders.length])
-  const ordered = [...rotated.filter(h => peers.isConnected(h)), ...rotated.filter(h => !peers.isConnected(h))]
+  let tried = new Set<string>()
   const attempt = async (peer: PeerId): Promise<T | undefined> => {
     tried.add(peer.toString())
     try {
@@ -55,24 +57,30 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
       return undefined
     }
   }
-  for (const holder of ordered) {
-    if (tried.has(holder)) continue
-    const peer = peers.get(holder) ?? components.peerIdFromString(holder)
-    const result = await attempt(peer)
-    if (result !== undefined) return result
-  }
-  log('looking up providers of %c', cid)
-  try {
-    for await (const provider of components.contentRouting.findProviders(cid, {
-      signal: signal != null ? AbortSignal.any([signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)]) : AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)
-    })) {
-      if (tried.has(provider.id.toString())) continue
-      const result = await attempt(provider.id)
+  for (let round = 0; round < rounds; round++) {
+    // a peer that timed out under load may answer a moment later
+    if (round > 0) await delay(FETCH_RETRY_DELAY_MS * round, signal)
+    tried = new Set([components.peerId.toString()])
+    const rotated = holders.map((_, i) => holders[(i + spread) % holders.length])
+    const ordered = [...rotated.filter(h => peers.isConnected(h)), ...rotated.filter(h => !peers.isConnected(h))]
+    for (const holder of ordered) {
+      if (tried.has(holder)) continue
+      const result = await attempt(peers.get(holder) ?? components.peerIdFromString(holder))
       if (result !== undefined) return result
     }
-  } catch (err: any) {
-    signal?.throwIfAborted()
-    log('provider lookup for %c ended: %s', cid, err.message)
+    log('looking up providers of %c', cid)
+    try {
+      for await (const provider of components.contentRouting.findProviders(cid, {
+        signal: signal != null ? AbortSignal.any([signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)]) : AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)
+      })) {
+        if (tried.has(provider.id.toString())) continue
+        const result = await attempt(provider.id)
+        if (result !== undefined) return result
+      }
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      log('provider lookup for %c ended: %s', cid, err.message)
+    }
   }
   throw new UnavailableError(`chunk ${cid} is unavailable: none of ${tried.size - 1} peers tried has a good copy`)
 }

@@ -100,7 +100,7 @@ export class Backups {
     if (cid != null) {
       // not in the catalog (a recovered repo): look for the manifest in the network
       try {
-        const sealed = await fetchChunk(this.components, cid, [], 0, signal)
+        const sealed = await fetchChunk(this.components, cid, [], 0, signal, undefined, 1)
         const entry = decodeManifest(ref, this.components.cipher.open(sealed))
         await catalog.put(entry)
         return entry

@@ -147,7 +147,8 @@ export class Backpack {
       peers: this.peers,
       placement: this.placement,
       renew: async (peer, cids, signal) => this.client.renew(peer, cids, { signal }),
-      fetch: async (cid, holders, signal) => fetchChunk(this.backups.components, cid, holders, 0, signal),
+      // one pass: a chunk that cannot be had now is tried again on the next repair
+      fetch: async (cid, holders, signal) => fetchChunk(this.backups.components, cid, holders, 0, signal, undefined, 1),
       forget: async (holder, cids) => { await this.outbox.queueDelete(holder, cids) }
     }, {
       intervalMs: config.replication.repairIntervalMs,

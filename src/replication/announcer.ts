@@ -9,7 +9,7 @@ const log = logger('backpack:announcer')
 export const PROVIDE_TIMEOUT_MS = 30_000
 const RETRY_DELAY_MS = 10_000
 /** While chunks are moving, announcing waits, but never longer than this between batches. */
-export const MAX_DEFER_MS = 5_000
+export const MAX_DEFER_MS = 30_000
 const BUSY_POLL_MS = 250
 
 export interface AnnouncerComponents {

@@ -11,16 +11,25 @@ export interface PlacementComponents {
   client: ChunkClient
 }
 
+/** A peer that failed this many times in one operation is not asked again in it. */
+export const MAX_PEER_FAILURES = 3
+
 /** State shared by the chunks of one operation: peers found full or failing. */
 export interface PlacementSession {
   /** Peers that answered NO_SPACE */
   full: Set<string>
-  /** Peers that failed (unreachable, timed out) */
+  /** Peers that failed at least once (unreachable, timed out, refused) */
   failed: Set<string>
+  /** Failures per peer: one slow answer under load does not rule a peer out */
+  failures: Map<string, number>
 }
 
 export function newSession (): PlacementSession {
-  return { full: new Set(), failed: new Set() }
+  return { full: new Set(), failed: new Set(), failures: new Map() }
+}
+
+function ruledOut (session: PlacementSession, peer: string): boolean {
+  return session.full.has(peer) || (session.failures.get(peer) ?? 0) >= MAX_PEER_FAILURES
 }
 
 export interface PlaceOptions {
@@ -44,8 +53,7 @@ export class Placement {
   }
 
   async place (cid: CID, bytes: Uint8Array, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
-    const skip = new Set([...(options.exclude ?? []), ...session.full, ...session.failed])
-    const candidates = this.components.peers.rank(cid, skip)
+    const candidates = this.components.peers.rank(cid, new Set(options.exclude)).filter(p => !ruledOut(session, p.toString()))
     const holders: string[] = []
     let next = 0
     const slot = async (): Promise<void> => {
@@ -53,7 +61,7 @@ export class Placement {
         options.signal?.throwIfAborted()
         const peer = candidates[next++]
         const id = peer.toString()
-        if (session.full.has(id) || session.failed.has(id)) continue
+        if (ruledOut(session, id)) continue
         try {
           await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner })
           holders.push(id)
@@ -65,6 +73,7 @@ export class Placement {
           } else {
             log('storing %c on %p failed: %s', cid, peer, err.message)
             session.failed.add(id)
+            session.failures.set(id, (session.failures.get(id) ?? 0) + 1)
           }
         }
       }
