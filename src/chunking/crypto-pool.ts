@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
 import { BadHashError } from '../errors.js'
-import { DecryptError } from './cipher.js'
+import { DataCipher, DecryptError } from './cipher.js'
+import { cidOf, matchesCid } from './index.js'
 import type { Job, JobResult } from './crypto-worker.js'
 
 /** @default the cores of the machine, at most 4 */
@@ -27,8 +28,11 @@ export class CryptoPool {
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
   private nextWorker = 0
+  /** With no workers, the work runs inline on the calling thread */
+  private readonly inline?: DataCipher
 
   constructor (dataSecret: Uint8Array, size = DEFAULT_CRYPTO_WORKERS) {
+    if (size === 0) this.inline = new DataCipher(dataSecret)
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData: { dataSecret } })
       worker.on('message', (result: JobResult) => {
@@ -70,12 +74,20 @@ export class CryptoPool {
 
   /** Seal a piece: its sealed bytes and their CID. `plain` is handed over. */
   async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID }> {
+    if (this.inline != null) {
+      const sealed = this.inline.seal(plain)
+      return { sealed, cid: cidOf(sealed) }
+    }
     const result = await this.run({ op: 'seal' }, plain)
     return { sealed: new Uint8Array(result.buffer as ArrayBuffer, 0, result.length), cid: CID.decode(result.cid as Uint8Array) }
   }
 
   /** Check sealed bytes against their CID and open them. `sealed` is handed over. */
   async open (sealed: Uint8Array, cid: CID): Promise<Uint8Array> {
+    if (this.inline != null) {
+      if (!matchesCid(cid, sealed)) throw new BadHashError(`bytes do not match ${cid}`)
+      return this.inline.open(sealed)
+    }
     const result = await this.run({ op: 'open', cid: cid.toString() } as Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, sealed)
     return new Uint8Array(result.buffer as ArrayBuffer, 0, result.length)
   }

@@ -113,7 +113,7 @@ export class Backpack {
       onRemoved: cid => { this.announcer.withdraw(cid) }
     })
     this.catalog = new Catalog({ datastore })
-    this.crypto = new CryptoPool(keys.dataSecret)
+    this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
       onMoved: async (from, to, cids) => {

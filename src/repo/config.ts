@@ -38,7 +38,7 @@ export const configSchema = z.object({
   }).strict(),
   storage: z.object({ limit: size }).strict(),
   chunking: z.object({ size: z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_CHUNK_SIZE_BYTES) }).strict(),
-  transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive }).strict(),
+  transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive, cryptoWorkers: z.number().int().min(0).max(16) }).strict(),
   replication: z.object({
     priority: z.enum(['high', 'low']),
     repairIntervalMs: positive,
