@@ -23,6 +23,12 @@ export type BackpackServices = {
 
 export type BackpackLibp2p = Libp2p<BackpackServices>
 
+/** A connection whose ping takes longer than this is given up as dead. */
+export const PING_MIN_TIMEOUT_MS = 30_000
+export const PING_MAX_TIMEOUT_MS = 60_000
+/** Ping streams at once per connection (the default, 2 in and 1 out, is met by the DHT and the connection monitor together) */
+export const PING_MAX_STREAMS = 16
+
 export interface NodeComponents {
   privateKey: PrivateKey
   datastore: Datastore
@@ -70,9 +76,16 @@ export async function createNode (components: NodeComponents, init: NodeInit): P
       allow: init.allow,
       maxConnections: init.maxConnections
     },
+    // The monitor pings every connection and aborts it when a ping is late.
+    // Behind megabytes of chunks on a busy connection, and with the DHT's own
+    // pings sharing the protocol's stream limit, a live peer's ping can be
+    // late or refused: the whole connection, and every transfer on it, went.
+    connectionMonitor: {
+      pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS, maxTimeout: PING_MAX_TIMEOUT_MS }
+    },
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ maxInboundStreams: PING_MAX_STREAMS, maxOutboundStreams: PING_MAX_STREAMS }),
       dht: kadDHT({
         protocol: init.dhtProtocol,
         clientMode: false,

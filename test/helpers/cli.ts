@@ -200,21 +200,25 @@ export class TestNetwork {
 
   /** Wait until every running node sees every other running node. */
   async waitConnected (timeoutMs = 30_000): Promise<void> {
-    const running = this.nodes.filter(n => n.running)
-    await waitFor(async () => {
-      for (const node of running) {
-        const peers: Array<{ peerId: string }> = await node.json(['peers'])
-        const ids = new Set(peers.map(p => p.peerId))
-        if (!running.every(other => other === node || ids.has(other.peerId))) return false
-      }
-      return true
-    }, timeoutMs, 'nodes did not all connect')
+    await waitAllConnected(this.nodes.filter(n => n.running), timeoutMs, 'nodes did not all connect')
   }
 
   async close (): Promise<void> {
     await Promise.all(this.nodes.map(async n => n.kill()))
     await Promise.all(this.dirs.map(async d => rm(d, { recursive: true, force: true })))
   }
+}
+
+/** Wait until each of these nodes lists all the others in `peers --json`. */
+export async function waitAllConnected (nodes: TestNode[], timeoutMs: number, message: string): Promise<void> {
+  await waitFor(async () => {
+    for (const node of nodes) {
+      const peers: Array<{ peerId: string }> = await node.json(['peers'])
+      const ids = new Set(peers.map(p => p.peerId))
+      if (!nodes.every(other => other === node || ids.has(other.peerId))) return false
+    }
+    return true
+  }, timeoutMs, message)
 }
 
 export async function sleep (ms: number): Promise<void> {

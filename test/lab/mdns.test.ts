@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TestNetwork, TestNode, waitFor, sleep } from '../helpers/cli.js'
+import { TestNetwork, TestNode, waitAllConnected, sleep } from '../helpers/cli.js'
 
 /** The project root: dist/test/lab/ is three levels below it. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -98,14 +98,7 @@ describe('mDNS between netlab hosts', () => {
       assert.ok(node.addrs.length > 0 && node.addrs.every(a => a.startsWith(`/ip4/${hostAddr(i + 1)}/tcp/`)), `h${i + 1} listens on its lab address: ${node.addrs.join(' ')}`)
     }
 
-    await waitFor(async () => {
-      for (const node of mdnsNodes) {
-        const peers: Array<{ peerId: string }> = await node.json(['peers'])
-        const ids = new Set(peers.map(p => p.peerId))
-        if (!mdnsNodes.every(other => other === node || ids.has(other.peerId))) return false
-      }
-      return true
-    }, DISCOVERY_TIMEOUT_MS, 'the mDNS nodes did not all find each other')
+    await waitAllConnected(mdnsNodes, DISCOVERY_TIMEOUT_MS, 'the mDNS nodes did not all find each other')
 
     for (const [i, node] of mdnsNodes.entries()) {
       const peers: Array<{ peerId: string, addrs: string[] }> = await node.json(['peers'])
