@@ -27,6 +27,12 @@ import type { Report, Row } from './report.js'
 
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 const LATEST_JSON = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url))
+const ANALYSIS_MD = fileURLToPath(new URL('../../bench/ANALYSIS.md', import.meta.url))
+
+/** The hand-written analysis that BENCHMARKS.md ends with, if there is one. */
+async function analysis (): Promise<string | undefined> {
+  return readFile(ANALYSIS_MD, 'utf8').catch(() => undefined)
+}
 const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
@@ -200,7 +206,7 @@ async function main (): Promise<void> {
   const args = parseArgs(process.argv.slice(2))
   if (args.render != null) {
     const report = JSON.parse(await readFile(args.render, 'utf8')) as Report
-    await writeFile(args.out ?? BENCHMARKS_MD, markdown(report))
+    await writeFile(args.out ?? BENCHMARKS_MD, markdown(report, await analysis()))
     return
   }
   const plan = args.quick ? QUICK : FULL
@@ -238,7 +244,7 @@ async function main (): Promise<void> {
   }
   process.stdout.write(`${table(rows)}\n\n${ratioTable(report.ratios)}\n`)
   if (args.out != null) {
-    await writeFile(args.out, markdown(report))
+    await writeFile(args.out, markdown(report, await analysis()))
     log(`wrote ${args.out}`)
   }
   if (args.json != null) {

@@ -158,7 +158,11 @@ export function targets (rows: Row[]): string[] {
   return out
 }
 
-export function markdown (report: Report): string {
+/**
+ * The report as Markdown. `analysis` (bench/ANALYSIS.md, written by hand:
+ * what the profiles show and what would close the gaps) goes at the end.
+ */
+export function markdown (report: Report, analysis?: string): string {
   const m = report.machine
   return `# Benchmarks
 
@@ -185,5 +189,6 @@ ${targets(report.rows).map(t => `- ${t}`).join('\n')}
 ## How it is measured
 
 ${report.notes.map(n => `- ${n}`).join('\n')}
+${analysis != null ? `\n${analysis.trim()}\n` : ''}
 `
 }
