@@ -1,3 +1,5 @@
+// Config logic only: no node starts here, so nothing multicasts (nodes outside
+// netlab hosts always run with --no-mdns).
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
