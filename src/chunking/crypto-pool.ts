@@ -31,27 +31,43 @@ export class CryptoPool {
   /** With no workers, the work runs inline on the calling thread */
   private readonly inline?: DataCipher
 
+  private readonly dataSecret: Uint8Array
+  private stopped = false
+
   constructor (dataSecret: Uint8Array, size = DEFAULT_CRYPTO_WORKERS) {
+    this.dataSecret = dataSecret
     if (size === 0) this.inline = new DataCipher(dataSecret)
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData: { dataSecret } })
-      worker.on('message', (result: JobResult) => {
-        const pending = this.pending.get(result.id)
-        this.pending.delete(result.id)
-        pending?.resolve(result)
-      })
-      worker.on('error', err => {
-        for (const p of this.pending.values()) p.reject(err)
-        this.pending.clear()
-      })
-      worker.unref()
-      this.workers.push(worker)
-    }
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn(i))
+  }
+
+  /** A worker for slot `i`; one that dies is replaced, and the jobs in flight fail. */
+  private spawn (i: number): Worker {
+    const worker = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData: { dataSecret: this.dataSecret } })
+    worker.on('message', (result: JobResult) => {
+      const pending = this.pending.get(result.id)
+      this.pending.delete(result.id)
+      pending?.resolve(result)
+    })
+    worker.on('error', err => { this.failAll(err) })
+    worker.on('exit', code => {
+      if (this.stopped) return
+      this.failAll(new Error(`a crypto worker exited with code ${code}`))
+      this.workers[i] = this.spawn(i)
+    })
+    worker.unref()
+    return worker
+  }
+
+  private failAll (err: Error): void {
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
   }
 
   async stop (): Promise<void> {
+    this.stopped = true
     await Promise.all(this.workers.map(async w => w.terminate()))
     this.workers.length = 0
+    this.failAll(new Error('the crypto pool stopped'))
   }
 
   private async run (job: Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, bytes: Uint8Array): Promise<JobResult> {
