@@ -70,11 +70,14 @@ export async function putFile (components: BackupComponents, init: BackupInit, p
 
   let pieces
   try {
-    pieces = readPieces(path, init.chunkSize, { signal: options.signal })
+    // buffers of sealed pieces come back from the crypto worker and are read into again
+    const spares: Buffer[] = []
+    pieces = readPieces(path, init.chunkSize, { signal: options.signal, alloc: () => spares.pop() })
     await forEachConcurrent(pieces, init.chunksInFlight, async piece => {
       const size = piece.bytes.byteLength
       // sealing and hashing run in the crypto workers; piece.bytes is handed over
-      const { sealed, cid } = await crypto.seal(piece.bytes)
+      const { sealed, cid, spare } = await crypto.seal(piece.bytes)
+      if (spare != null && spare.byteLength === init.chunkSize && spares.length < init.chunksInFlight) spares.push(Buffer.from(spare))
       const holders = await placement.place(cid, sealed, desired, session, { exclude, signal: options.signal })
       if (holders.length === 0) throw new UnavailableError(noPeers())
       chunks[piece.index] = { cid: cid.toString(), size, holders }

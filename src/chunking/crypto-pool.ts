@@ -88,14 +88,17 @@ export class CryptoPool {
     return result
   }
 
-  /** Seal a piece: its sealed bytes and their CID. `plain` is handed over. */
-  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID }> {
+  /**
+   * Seal a piece: its sealed bytes and their CID. `plain` is handed over;
+   * its whole buffer comes back as `spare`, free for the next piece.
+   */
+  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID, spare?: ArrayBuffer }> {
     if (this.inline != null) {
       const sealed = this.inline.seal(plain)
-      return { sealed, cid: cidOf(sealed) }
+      return { sealed, cid: cidOf(sealed), spare: plain.buffer as ArrayBuffer }
     }
     const result = await this.run({ op: 'seal' }, plain)
-    return { sealed: new Uint8Array(result.buffer as ArrayBuffer, 0, result.length), cid: CID.decode(result.cid as Uint8Array) }
+    return { sealed: new Uint8Array(result.buffer as ArrayBuffer, 0, result.length), cid: CID.decode(result.cid as Uint8Array), spare: result.spare }
   }
 
   /** Check sealed bytes against their CID and open them. `sealed` is handed over. */

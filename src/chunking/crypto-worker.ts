@@ -13,6 +13,8 @@ export interface JobResult {
   buffer?: ArrayBuffer
   length?: number
   cid?: Uint8Array
+  /** The input buffer, handed back for reuse */
+  spare?: ArrayBuffer
   error?: { name: string, message: string }
 }
 
@@ -25,7 +27,8 @@ if (parentPort != null) {
       if (job.op === 'seal') {
         const sealed = cipher.seal(bytes)
         const out = ownBuffer(sealed)
-        port.postMessage({ id: job.id, buffer: out.buffer, length: out.byteLength, cid: cidOf(sealed).bytes } satisfies JobResult, [out.buffer])
+        // the piece's buffer goes back too, for the next read
+        port.postMessage({ id: job.id, buffer: out.buffer, length: out.byteLength, cid: cidOf(sealed).bytes, spare: job.buffer } satisfies JobResult, [out.buffer, job.buffer])
       } else {
         const cid = parseChunkCid(job.cid)
         if (cid == null || !matchesCid(cid, bytes)) {

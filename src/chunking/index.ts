@@ -43,14 +43,15 @@ export interface Piece {
  * Read a file as fixed-size pieces. Each piece is read when the consumer
  * asks for it, so memory stays at one piece whatever the file size.
  */
-export async function * readPieces (path: string, chunkSize: number, options: { signal?: AbortSignal } = {}): AsyncGenerator<Piece> {
+export async function * readPieces (path: string, chunkSize: number, options: { signal?: AbortSignal, alloc?: () => Buffer | undefined } = {}): AsyncGenerator<Piece> {
   const handle = await open(path, 'r')
   try {
     let offset = 0
     let index = 0
     while (true) {
       options.signal?.throwIfAborted()
-      const buf = Buffer.allocUnsafe(chunkSize)
+      // a recycled buffer when the caller has one: fewer fresh megabytes, fewer GCs
+      const buf = options.alloc?.() ?? Buffer.allocUnsafe(chunkSize)
       let filled = 0
       while (filled < chunkSize) {
         const { bytesRead } = await handle.read(buf, filled, chunkSize - filled, offset + filled)
