@@ -54,6 +54,10 @@ export class BackpackPeers {
     libp2p.addEventListener('peer:identify', this.onIdentify)
     libp2p.addEventListener('peer:connect', this.onConnect)
     libp2p.addEventListener('peer:disconnect', this.onDisconnect)
+    // peers that connected before these listeners were added
+    for (const peer of libp2p.getPeers()) {
+      this.onConnect(new CustomEvent('peer:connect', { detail: peer }))
+    }
   }
 
   async stop (): Promise<void> {
