@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises'
+import { chmod, mkdir, open, rename, unlink, utimes } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { FileExistsError, UnavailableError } from '../errors.js'
+import { pathExists } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { PROGRESS_INTERVAL_MS } from './put.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
@@ -30,10 +31,6 @@ export interface GetResult {
   name: string
   size: number
   path: string
-}
-
-async function exists (path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false)
 }
 
 /**
@@ -87,7 +84,7 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
 
 /** Restore a backup into `target`: written to a temp file, then renamed. */
 export async function getFile (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, options: GetOptions): Promise<GetResult> {
-  if (!options.force && await exists(target)) {
+  if (!options.force && await pathExists(target)) {
     throw new FileExistsError(`${target} exists: pass --force to overwrite it`)
   }
   await mkdir(dirname(target), { recursive: true })
@@ -122,7 +119,7 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
     await handle.close()
     await chmod(tmp, entry.mode & 0o7777 || 0o644)
     await utimes(tmp, new Date(entry.mtime), new Date(entry.mtime))
-    if (!options.force && await exists(target)) {
+    if (!options.force && await pathExists(target)) {
       throw new FileExistsError(`${target} exists: pass --force to overwrite it`)
     }
     await rename(tmp, target)

@@ -1,11 +1,12 @@
 import { randomBytes, hkdfSync } from 'node:crypto'
-import { mkdir, readFile, writeFile, rename, stat, open, unlink } from 'node:fs/promises'
+import { mkdir, readFile, writeFile, rename, open, unlink } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
 import type { PrivateKey } from '@libp2p/interface'
+import { pathExists } from '../util/fs.js'
 import { InvalidInputError, RepoExistsError, RepoLockedError, RepoNotFoundError } from '../errors.js'
 
 /** Files and folders of a repo. */
@@ -72,15 +73,6 @@ export function newPhrase (): string {
   return generateMnemonic(wordlist, PHRASE_STRENGTH_BITS)
 }
 
-async function exists (path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Write a file so that a crash leaves either the old or the new content. */
 export async function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`
@@ -89,7 +81,7 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array, 
 }
 
 export async function repoExists (root: string): Promise<boolean> {
-  return exists(repoPaths(root).keys)
+  return pathExists(repoPaths(root).keys)
 }
 
 export interface InitOptions {
@@ -104,7 +96,7 @@ export interface InitOptions {
  */
 export async function initRepo (root: string, options: InitOptions = {}): Promise<string> {
   const paths = repoPaths(root)
-  if (await exists(paths.keys)) {
+  if (await pathExists(paths.keys)) {
     throw new RepoExistsError(`a repo already exists at ${root}`)
   }
   const phrase = options.phrase != null ? normalizePhrase(options.phrase) : newPhrase()
@@ -115,7 +107,7 @@ export async function initRepo (root: string, options: InitOptions = {}): Promis
   }
   await mkdir(root, { recursive: true, mode: 0o700 })
   await mkdir(paths.chunks, { recursive: true })
-  if (!(await exists(paths.config))) {
+  if (!(await pathExists(paths.config))) {
     await writeFileAtomic(paths.config, '{}\n', 0o644)
   }
   if (swarmKey != null) {
@@ -160,7 +152,7 @@ export async function readSwarmKeyFile (path: string): Promise<Uint8Array> {
 
 export async function loadSwarmKey (root: string): Promise<Uint8Array | undefined> {
   const path = repoPaths(root).swarmKey
-  if (!(await exists(path))) return undefined
+  if (!(await pathExists(path))) return undefined
   return readSwarmKeyFile(path)
 }
 

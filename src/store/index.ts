@@ -6,6 +6,7 @@ import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
 import { matchesCid } from '../chunking/index.js'
+import { pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
 
 const log = logger('backpack:store')
@@ -94,12 +95,7 @@ export class ChunkStore {
   }
 
   async has (cid: CID): Promise<boolean> {
-    try {
-      await stat(this.path(cid))
-      return true
-    } catch {
-      return false
-    }
+    return pathExists(this.path(cid))
   }
 
   /** The chunk's bytes, re-hashed; a copy that no longer matches is removed. */
@@ -175,11 +171,6 @@ export class ChunkStore {
       }
       const target = this.path(cid)
       await mkdir(join(target, '..'), { recursive: true })
-      if (await this.has(cid)) {
-        // a concurrent put of the same chunk won the race
-        await unlink(tmp)
-        return
-      }
       await rename(tmp, target)
       this.usedBytes += size
       this.init.onAdded?.(cid)

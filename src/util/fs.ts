@@ -1,0 +1,6 @@
+import { stat } from 'node:fs/promises'
+
+/** Does anything exist at this path? */
+export async function pathExists (path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}
