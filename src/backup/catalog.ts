@@ -115,6 +115,11 @@ export class Catalog {
     return out
   }
 
+  /** A backup by id, else the newest of that name. */
+  async find (ref: string): Promise<CatalogEntry | undefined> {
+    return await this.get(ref) ?? (await this.list()).find(e => e.name === ref)
+  }
+
   async delete (id: string): Promise<void> {
     await this.datastore.delete(this.key(id))
   }

@@ -89,10 +89,8 @@ export class Backups {
   /** A backup by id, else the newest of that name, else a manifest found in the network. */
   async resolve (ref: string, signal?: AbortSignal): Promise<CatalogEntry> {
     const { catalog } = this.components
-    const byId = await catalog.get(ref)
-    if (byId != null) return byId
-    const byName = (await catalog.list()).find(e => e.name === ref)
-    if (byName != null) return byName
+    const known = await catalog.find(ref)
+    if (known != null) return known
     let cid: CID | undefined
     try {
       cid = CID.parse(ref)

@@ -249,7 +249,7 @@ export class Backpack {
 
   /** A backup of ours by id, else the newest of that name. */
   private async catalogEntry (ref: string): Promise<CatalogEntry> {
-    const entry = await this.catalog.get(ref) ?? (await this.catalog.list()).find(e => e.name === ref)
+    const entry = await this.catalog.find(ref)
     if (entry == null) throw new NotFoundError(`no backup ${ref}: 'backpack ls' lists them`)
     return entry
   }
