@@ -15,6 +15,8 @@ export interface StartOptions {
   repo: string
   /** Config layer from the command line */
   flags: ConfigInput
+  /** `--bootstrap` addresses, added to those from config */
+  bootstrap?: string[]
 }
 
 export interface RunningDaemon {
@@ -37,7 +39,7 @@ export async function startDaemon (options: StartOptions): Promise<RunningDaemon
   const paths = repoPaths(options.repo)
   // validate first: a start that fails on bad config must not create a repo
   // whose recovery phrase nobody saw
-  const config = await loadConfig(paths.config, options.flags)
+  const config = await loadConfig(paths.config, options.flags, options.bootstrap)
   let phrase: string | undefined
   if (!(await repoExists(options.repo))) {
     phrase = await initRepo(options.repo)

@@ -126,9 +126,16 @@ export async function updateRepoConfig (path: string, change: ConfigInput): Prom
   await writeFileAtomic(path, JSON.stringify(mergeConfig(current, change), null, 2) + '\n', 0o644)
 }
 
-/** Defaults, then the repo's config.json, then flags. */
-export async function loadConfig (repoConfigPath: string, flags: ConfigInput = {}): Promise<Config> {
+/**
+ * Defaults, then the repo's config.json, then flags; `extraBootstrap`
+ * (`--bootstrap`) adds to the bootstrap addresses instead of replacing them.
+ */
+export async function loadConfig (repoConfigPath: string, flags: ConfigInput = {}, extraBootstrap: string[] = []): Promise<Config> {
   const defaults = await readConfigFile(DEFAULT_CONFIG_PATH)
   const repo = await readConfigFile(repoConfigPath)
-  return validateConfig(mergeConfig(defaults, repo, flags), repoConfigPath)
+  const merged = mergeConfig(defaults, repo, flags)
+  if (extraBootstrap.length > 0) {
+    merged.bootstrap = [...(Array.isArray(merged.bootstrap) ? merged.bootstrap : []), ...extraBootstrap]
+  }
+  return validateConfig(merged, repoConfigPath)
 }

@@ -124,6 +124,14 @@ describe('readConfigFile and loadConfig', () => {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'backpack-config-')) })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
+  it('adds --bootstrap addresses to those of config.json, and validates them', async () => {
+    const path = join(dir, 'bootstrap.json')
+    await writeFile(path, JSON.stringify({ bootstrap: ['/ip4/10.0.0.1/tcp/4001'] }))
+    const config = await loadConfig(path, {}, ['/ip4/10.0.0.2/tcp/4001'])
+    assert.deepEqual(config.bootstrap, ['/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'])
+    await assert.rejects(loadConfig(path, {}, ['nonsense']), /bootstrap\.1/)
+  })
+
   it('reads a missing file as an empty layer', async () => {
     assert.deepEqual(await readConfigFile(join(dir, 'missing.json')), {})
   })

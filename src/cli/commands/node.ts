@@ -41,14 +41,7 @@ export function registerNodeCommands (program: Command): void {
         flags.api = opts.api
       }
       const { startDaemon } = await import('../../daemon/index.js')
-      const { readConfigFile, DEFAULT_CONFIG_PATH, mergeConfig } = await import('../../repo/config.js')
-      if (opts.bootstrap != null) {
-        // --bootstrap adds to the addresses from config
-        const { repoPaths } = await import('../../repo/index.js')
-        const merged = mergeConfig(await readConfigFile(DEFAULT_CONFIG_PATH), await readConfigFile(repoPaths(repo).config))
-        flags.bootstrap = [...(Array.isArray(merged.bootstrap) ? merged.bootstrap : []), ...opts.bootstrap]
-      }
-      const daemon = await startDaemon({ repo, flags })
+      const daemon = await startDaemon({ repo, flags, bootstrap: opts.bootstrap })
       if (daemon.phrase != null) {
         process.stdout.write(`recovery phrase: ${daemon.phrase}\n`)
       }
