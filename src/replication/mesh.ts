@@ -7,6 +7,10 @@ const log = logger('backpack:mesh')
 /** How often known but unconnected peers are dialed. */
 export const DEFAULT_MESH_INTERVAL_MS = 5_000
 export const MESH_DIAL_TIMEOUT_MS = 10_000
+/** Wait after a first failed dial; it doubles with each failure. */
+export const MESH_FIRST_BACKOFF_MS = 1_000
+/** The protocol every libp2p peer lists once identify has run. */
+const IDENTIFY_PROTOCOL = '/ipfs/id/1.0.0'
 /** Longest wait before a peer that keeps failing is tried again. */
 export const MESH_MAX_BACKOFF_MS = 5 * 60_000
 
@@ -51,8 +55,10 @@ export class Mesh {
       if (connected.size >= this.init.maxConnections) return
       const key = peer.id.toString()
       if (peer.id.equals(libp2p.peerId) || connected.has(key) || this.dialing.has(key) || peer.addresses.length === 0) continue
-      // peers the DHT told of have no protocols yet; known peers of another kind are left alone
-      if (peer.protocols.length > 0 && !peer.protocols.includes(CHUNK_PROTOCOL)) continue
+      // peers the DHT told of have no protocols yet, or only the one a stream
+      // of theirs used; only a peer that identified itself without the chunk
+      // protocol is of another kind and left alone
+      if (peer.protocols.includes(IDENTIFY_PROTOCOL) && !peer.protocols.includes(CHUNK_PROTOCOL)) continue
       const wait = this.backoff.get(key)
       if (wait != null && wait.until > now) continue
       this.dialing.add(key)
@@ -62,7 +68,7 @@ export class Mesh {
           this.backoff.delete(key)
           log('connected to %p', peer.id)
         }, (err: Error) => {
-          const delayMs = Math.min((wait?.delayMs ?? 2_500) * 2, MESH_MAX_BACKOFF_MS)
+          const delayMs = Math.min(wait != null ? wait.delayMs * 2 : MESH_FIRST_BACKOFF_MS, MESH_MAX_BACKOFF_MS)
           this.backoff.set(key, { until: Date.now() + delayMs, delayMs })
           log('dialing %p failed, next try in %d ms: %s', peer.id, delayMs, err.message)
         })

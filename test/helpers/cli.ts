@@ -211,14 +211,21 @@ export class TestNetwork {
 
 /** Wait until each of these nodes lists all the others in `peers --json`. */
 export async function waitAllConnected (nodes: TestNode[], timeoutMs: number, message: string): Promise<void> {
-  await waitFor(async () => {
-    for (const node of nodes) {
-      const peers: Array<{ peerId: string }> = await node.json(['peers'])
-      const ids = new Set(peers.map(p => p.peerId))
-      if (!nodes.every(other => other === node || ids.has(other.peerId))) return false
-    }
-    return true
-  }, timeoutMs, message)
+  let missing: string[] = []
+  try {
+    await waitFor(async () => {
+      missing = []
+      for (const [i, node] of nodes.entries()) {
+        const peers: Array<{ peerId: string }> = await node.json(['peers'])
+        const ids = new Set(peers.map(p => p.peerId))
+        nodes.forEach((other, j) => { if (other !== node && !ids.has(other.peerId)) missing.push(`${i}→${j}`) })
+      }
+      return missing.length === 0
+    }, timeoutMs, message)
+  } catch (err: any) {
+    // say which node does not see which, to tell discovery from dialing
+    throw new Error(`${err.message} (not connected: ${missing.join(' ')})`)
+  }
 }
 
 export async function sleep (ms: number): Promise<void> {
