@@ -11,7 +11,7 @@ const log = logger('backpack:outbox')
 const OUTBOX_PREFIX = '/backpack/outbox'
 
 /** How often messages to peers that were offline are retried. */
-export const DEFAULT_OUTBOX_RETRY_MS = 30_000
+export const DEFAULT_OUTBOX_RETRY_MS = 5_000
 
 /**
  * Messages that must reach a peer even if it is offline now, kept in the
