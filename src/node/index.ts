@@ -9,6 +9,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { dialOnDiscovery } from './discovery.js'
+import { PeerCacheDatastore } from './peer-cache.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
@@ -64,7 +65,8 @@ export async function createNode (components: NodeComponents, init: NodeInit): P
   }
   return createLibp2p({
     privateKey: components.privateKey,
-    datastore: components.datastore,
+    // the peer store's records are read on every merge: keep them in memory too
+    datastore: new PeerCacheDatastore(components.datastore),
     logger: components.logger,
     addresses: { listen: init.listen },
     transports: [tcp()],
