@@ -13,8 +13,6 @@ import type { PeerId } from '@libp2p/interface'
 
 const log = logger('backpack:get')
 
-/** How long a DHT provider lookup for one chunk may take. */
-export const FIND_PROVIDERS_TIMEOUT_MS = 15_000
 /** Passes over a chunk's holders and providers before it counts as unavailable. */
 export const FETCH_ROUNDS = 3
 /** Wait before the second pass; the third waits twice as long. */
@@ -36,7 +34,8 @@ export interface GetResult {
 /**
  * Fetch one chunk and hand it to `accept`: from the recorded holders first
  * (connected ones first, starting at a different holder per chunk to spread
- * the load), then from the DHT's providers. A peer whose copy is missing, or
+ * the load), then from the peers that announce this node's holder group
+ * in the DHT. A peer whose copy is missing, or
  * that `accept` refuses (wrong hash, does not open), makes way for the next.
  * Without `accept`, copies are checked against the CID as they arrive.
  */
@@ -65,19 +64,23 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
       const result = await attempt(peers.get(holder) ?? components.peerIdFromString(holder))
       if (result !== undefined) return result
     }
-    log('looking up providers of %c', cid)
+    // the peers that announce this node's holder group hold some of its chunks
+    let holdersFound: PeerId[] = []
     try {
-      for await (const provider of components.contentRouting.findProviders(cid, {
-        signal: signal != null ? AbortSignal.any([signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)]) : AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT_MS)
-      })) {
-        if (tried.has(provider.id.toString())) continue
-        const result = await attempt(provider.id)
-        if (result !== undefined) return result
-      }
+      holdersFound = await components.groupLookup.holders(signal)
     } catch (err: any) {
       signal?.throwIfAborted()
-      log('provider lookup for %c ended: %s', cid, err.message)
+      log('looking up the holder group failed: %s', err.message)
     }
+    for (const [i] of holdersFound.entries()) {
+      // start at a different peer per chunk, as above
+      const holder = holdersFound[(i + spread) % holdersFound.length]
+      if (tried.has(holder.toString())) continue
+      const result = await attempt(holder)
+      if (result !== undefined) return result
+    }
+    // none had it: what the DHT said may be out of date by the next pass
+    components.groupLookup.forget()
   }
   throw new UnavailableError(`chunk ${cid} is unavailable: none of ${tried.size - 1} peers tried has a good copy`)
 }

@@ -13,14 +13,16 @@ import type { CryptoPool } from '../chunking/crypto-pool.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
-import type { ContentRouting, PeerId } from '@libp2p/interface'
+import type { GroupLookup } from '../replication/groups.js'
+import type { PeerId } from '@libp2p/interface'
 
 export type ProgressFn = (event: Record<string, unknown>) => void
 
 export interface BackupComponents {
   peerId: PeerId
   peerIdFromString: (id: string) => PeerId
-  contentRouting: Pick<ContentRouting, 'findProviders'>
+  /** Finds the peers holding this node's chunks through the DHT */
+  groupLookup: Pick<GroupLookup, 'holders' | 'forget'>
   /** Seals small things (manifests) on the main thread */
   cipher: DataCipher
   /** Seals and opens chunks in worker threads */

@@ -7,6 +7,7 @@ import { DataCipher } from '../chunking/cipher.js'
 import { ChunkClient } from '../protocol/client.js'
 import { ChunkHandler } from '../protocol/handler.js'
 import { Announcer } from '../replication/announcer.js'
+import { GroupLookup, HolderGroups, holderGroup } from '../replication/groups.js'
 import { DEFAULT_OUTBOX_RETRY_MS, Outbox } from '../replication/outbox.js'
 import { Mesh } from '../replication/mesh.js'
 import { BackpackPeers } from '../replication/peers.js'
@@ -67,6 +68,8 @@ export const BUSY_WINDOW_MS = 1_000
 export const RECLAIM_AT_START_DELAY_MS = 5_000
 /** …and retried this often while storage is over the limit. */
 export const RECLAIM_RETRY_MS = 30_000
+/** How long one DHT lookup of this node's holders may take */
+export const GROUP_LOOKUP_TIMEOUT_MS = 15_000
 
 export interface PeerResult {
   peerId: string
@@ -87,6 +90,7 @@ export class Backpack {
   readonly peers: BackpackPeers
   readonly placement: Placement
   readonly announcer: Announcer
+  readonly groups: HolderGroups
   readonly backups: Backups
   readonly outbox: Outbox
   readonly repairer: Repairer
@@ -109,23 +113,25 @@ export class Backpack {
     this.store = new ChunkStore({ datastore }, {
       dir: join(init.repo, 'chunks'),
       limit: config.storage.limit,
-      onAdded: cid => { this.announcer.announce(cid) },
-      onRemoved: cid => { this.announcer.withdraw(cid) }
+      onRemoved: () => { this.groups.scheduleSweep() }
     })
+    this.groups = new HolderGroups({ datastore, announcer: this.announcer, held: () => this.store.held() })
     this.catalog = new Catalog({ datastore })
     this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
       onMoved: async (from, to, cids) => {
         await this.catalog.moveHolder(from, to, new Set(cids.map(c => c.toString())))
-      }
+      },
+      onGroup: async (owner, group, sender) => { await this.groups.stored(owner, group, sender) }
     })
     this.peers = new BackpackPeers({ libp2p })
-    this.placement = new Placement({ peers: this.peers, client: this.client })
+    const group = holderGroup(keys.dataSecret)
+    this.placement = new Placement({ peers: this.peers, client: this.client, ownGroup: group, groupOf: owner => this.groups.groupOf(owner) })
     this.backups = new Backups({
       peerId: libp2p.peerId,
       peerIdFromString,
-      contentRouting: libp2p.contentRouting,
+      groupLookup: new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS }),
       cipher: new DataCipher(keys.dataSecret),
       crypto: this.crypto,
       client: this.client,
@@ -173,6 +179,7 @@ export class Backpack {
 
   async start (): Promise<void> {
     await this.store.start()
+    await this.groups.start()
     await this.handler.start()
     await this.peers.start()
     this.announcer.start()
@@ -199,6 +206,7 @@ export class Backpack {
   async stop (): Promise<void> {
     clearTimeout(this.reclaimTimer)
     this.mesh.stop()
+    this.groups.stop()
     this.leases.stop()
     await this.repairer.stop()
     await this.outbox.stop()

@@ -137,12 +137,13 @@ export class ChunkClient {
   }
 
   /** Store a chunk on a peer; `owner` when handing on someone else's chunk. */
-  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId } = {}): Promise<void> {
+  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId, group?: Uint8Array } = {}): Promise<void> {
     const response = await this.request(peer, {
       type: Request.Type.PUT,
       cids: [cid.bytes],
       data,
-      owner: options.owner?.toMultihash().bytes
+      owner: options.owner?.toMultihash().bytes,
+      group: options.group
     }, options)
     check(response, peer)
   }

@@ -23,7 +23,13 @@ export interface ChunkHandlerComponents {
 export interface ChunkHandlerInit {
   /** The owner side: a holder tells us it handed our chunks to another peer */
   onMoved?: (from: string, to: string, cids: CID[]) => Promise<void>
+  /** A chunk was stored for `owner`, sent by `sender` with the owner's holder group */
+  onGroup?: (owner: string, group: Uint8Array, sender: string) => Promise<void>
 }
+
+/** Bytes a holder group may have (backpack's own are 32) */
+export const MIN_GROUP_BYTES = 16
+export const MAX_GROUP_BYTES = 64
 
 /** Decode peer id bytes from a peer; undefined when malformed. */
 export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
@@ -136,8 +142,14 @@ export class ChunkHandler {
           if (id == null) return reply(Response.Status.ERROR, { message: 'malformed owner' })
           owner = id.toString()
         }
+        const group = request.group
+        if (group != null && (group.byteLength < MIN_GROUP_BYTES || group.byteLength > MAX_GROUP_BYTES)) {
+          return reply(Response.Status.ERROR, { message: `a group has ${MIN_GROUP_BYTES} to ${MAX_GROUP_BYTES} bytes` })
+        }
         try {
           await store.put(cids[0], request.data, owner)
+          // a copy: a view would keep the whole received message alive
+          if (group != null) await this.init.onGroup?.(owner, new Uint8Array(group), sender)
           return reply(Response.Status.OK)
         } catch (err: any) {
           if (err.name === 'BadHashError') return reply(Response.Status.BAD_HASH, { message: err.message })

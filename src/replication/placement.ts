@@ -9,6 +9,10 @@ const log = logger('backpack:placement')
 export interface PlacementComponents {
   peers: BackpackPeers
   client: ChunkClient
+  /** This node's holder group, sent with its own chunks */
+  ownGroup?: Uint8Array
+  /** The holder group of another owner whose chunk is handed on */
+  groupOf?: (owner: string) => Uint8Array | undefined
 }
 
 /** A peer that failed this many times in one operation is not asked again in it. */
@@ -52,6 +56,11 @@ export class Placement {
     this.components = components
   }
 
+  /** The holder group to send with a chunk of `owner` (this node's when unset). */
+  groupFor (owner?: PeerId): Uint8Array | undefined {
+    return owner == null ? this.components.ownGroup : this.components.groupOf?.(owner.toString())
+  }
+
   async place (cid: CID, bytes: Uint8Array, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
     const candidates = this.components.peers.rank(cid, new Set(options.exclude)).filter(p => !ruledOut(session, p.toString()))
     const holders: string[] = []
@@ -63,7 +72,7 @@ export class Placement {
         const id = peer.toString()
         if (ruledOut(session, id)) continue
         try {
-          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner })
+          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner, group: this.groupFor(options.owner) })
           holders.push(id)
           return
         } catch (err: any) {

@@ -16,7 +16,7 @@ export interface ReclaimComponents {
   peerIdFromString: (id: string) => PeerId
   store: ChunkStore
   peers: BackpackPeers
-  placement: Pick<Placement, 'place'>
+  placement: Pick<Placement, 'place' | 'groupFor'>
   client: ChunkClient
   outbox: Outbox
 }
@@ -98,7 +98,8 @@ export class Reclaimer {
       try {
         const peer = this.components.peers.get(newHolder) ?? this.components.peerIdFromString(newHolder)
         for (const owner of rest) {
-          await this.components.client.put(peer, cid, bytes, { owner: this.components.peerIdFromString(owner), signal })
+          const id = this.components.peerIdFromString(owner)
+          await this.components.client.put(peer, cid, bytes, { owner: id, group: this.components.placement.groupFor(id), signal })
         }
       } catch (err: any) {
         log('handing %c to %s for every owner failed: %s', cid, newHolder, err.message)

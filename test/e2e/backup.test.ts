@@ -3,7 +3,7 @@ import { mkfifo } from './mkfifo.js'
 import { mkdir, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { TestNetwork } from '../helpers/cli.js'
+import { TestNetwork, runCli, waitAllConnected } from '../helpers/cli.js'
 import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
 
@@ -14,10 +14,14 @@ describe('put and get across four nodes', () => {
   let owner: TestNode
   let holders: TestNode[]
   let dir: string
+  let phrase: string
 
   before(async () => {
     dir = await net.dir()
     ;[owner, ...holders] = await net.addNodes(4)
+    // a new repo's first start prints its recovery phrase
+    phrase = /^recovery phrase: (.+)$/m.exec(owner.stdout)?.[1] ?? ''
+    assert.notEqual(phrase, '')
     await net.waitConnected()
   })
 
@@ -186,6 +190,31 @@ describe('put and get across four nodes', () => {
     await victim.kill()
     const out = join(dir, 'killed.out')
     await owner.json(['get', put.id, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+
+  it('a node recovered from the phrase into a new repo restores a backup by its id, finding its holders through the DHT', async () => {
+    const file = join(dir, 'recover.bin')
+    const hash = await randomFile(file, 6 * MiB)
+    const living = holders.filter(h => h.running)
+    const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
+    const [put] = await owner.json(['put', file, '--replicas', '1'])
+    // one copy per chunk, spread: no single holder has them all
+    const took = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
+    assert.ok(took.filter(n => n > 0).length >= 2, `chunks on ${took.join('/')}`)
+    assert.equal(await owner.stop(), 0)
+
+    const repo = join(await net.dir(), 'recovered')
+    const init = await runCli(['init', '--repo', repo, '--recover'], { input: phrase })
+    assert.equal(init.code, 0, init.stderr)
+    const recovered = await net.addNode({ repo, bootstrap: [living[0].addrs[0]] })
+    assert.equal(recovered.peerId, owner.peerId)
+    // its catalog is empty: where the chunks are can only come from the DHT
+    assert.deepEqual(await recovered.json(['ls']), [])
+    await waitAllConnected([recovered, ...living], 30_000, 'the recovered node did not join')
+    const out = join(dir, 'recover.out')
+    const got = await recovered.run(['get', put.id, '-o', out])
+    assert.equal(got.code, 0, got.stderr)
     assert.equal(await sha256File(out), hash)
   })
 })

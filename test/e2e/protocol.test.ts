@@ -274,3 +274,45 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     assert.ok(Buffer.from(await client.get(a.libp2p.peerId, cid)).equals(bytes))
   })
 })
+
+describe('holder groups over /backpack/chunk/1.0.0', { timeout: 60_000 }, () => {
+  const nodes: TestNode[] = []
+  const heard: Array<{ owner: string, group: Uint8Array, sender: string }> = []
+  let holder: TestNode
+  let owner: TestNode
+  let client: ChunkClient
+
+  before(async () => {
+    holder = await startNode({ serve: { limit: LIMIT, onGroup: async (owner, group, sender) => { heard.push({ owner, group, sender }) } } })
+    nodes.push(holder)
+    owner = await startNode()
+    nodes.push(owner)
+    await connect(owner, holder)
+    client = new ChunkClient({ dialer: owner.libp2p }, { timeoutMs: 10_000 })
+  })
+
+  after(async () => {
+    await client.stop()
+    await stopAll(nodes)
+  })
+
+  it('a holder hears the group sent with a stored chunk, for its owner', async () => {
+    const bytes = randomBytes(1000)
+    const group = randomBytes(32)
+    await client.put(holder.libp2p.peerId, cidOf(bytes), bytes, { group })
+    assert.equal(heard.length, 1)
+    assert.equal(heard[0].owner, owner.libp2p.peerId.toString())
+    assert.equal(heard[0].sender, owner.libp2p.peerId.toString())
+    assert.deepEqual(heard[0].group, new Uint8Array(group))
+  })
+
+  it('refuses a group of the wrong size with ERROR and stores nothing', async () => {
+    heard.length = 0
+    for (const group of [randomBytes(3), randomBytes(65)]) {
+      const bytes = randomBytes(1000)
+      await assert.rejects(client.put(holder.libp2p.peerId, cidOf(bytes), bytes, { group }), /group/)
+      assert.equal(await holder.store?.has(cidOf(bytes)), false)
+    }
+    assert.equal(heard.length, 0)
+  })
+})

@@ -16,7 +16,7 @@ export interface TestNode {
 
 export interface TestNodeOptions {
   /** Serve the chunk protocol from a store with this limit in bytes */
-  serve?: { limit: number }
+  serve?: { limit: number, onGroup?: (owner: string, group: Uint8Array, sender: string) => Promise<void> }
 }
 
 /**
@@ -51,7 +51,7 @@ export async function startNode (options: TestNodeOptions = {}): Promise<TestNod
       cleanups.push(cleanup)
       node.store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: options.serve.limit, fsync: false })
       await node.store.start()
-      node.handler = new ChunkHandler({ registrar: libp2p, store: node.store })
+      node.handler = new ChunkHandler({ registrar: libp2p, store: node.store }, { onGroup: options.serve.onGroup })
       await node.handler.start()
       const handler = node.handler
       cleanups.push(async () => handler.stop())

@@ -9,6 +9,7 @@ export interface Request {
   data: Uint8Array
   owner?: Uint8Array
   holder?: Uint8Array
+  group?: Uint8Array
 }
 
 export namespace Request {
@@ -74,6 +75,11 @@ export namespace Request {
           w.bytes(obj.holder)
         }
 
+        if (obj.group != null) {
+          w.uint32(50)
+          w.bytes(obj.group)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -112,6 +118,10 @@ export namespace Request {
             }
             case 5: {
               obj.holder = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.group = reader.bytes()
               break
             }
             default: {
@@ -176,6 +186,13 @@ export namespace Request {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.group`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -214,6 +231,11 @@ export namespace Request {
     value: Uint8Array
   }
 
+  export interface RequestGroupFieldEvent {
+    field: '$.group'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array {
     return encodeMessage(obj, Request.codec())
   }
@@ -222,7 +244,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
