@@ -95,7 +95,7 @@ export async function putFile (components: BackupComponents, init: BackupInit, p
   const body = { name, size: info.size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
   const sealedManifest = cipher.seal(encodeManifest(body))
   const id = cidOf(sealedManifest)
-  const manifestHolders = await placement.place(id, sealedManifest, desired, session, { exclude, signal: options.signal })
+  const manifestHolders = await placement.place(id, sealedManifest, desired, session, { exclude, signal: options.signal, manifest: true })
   if (manifestHolders.length === 0) throw new UnavailableError(noPeers())
   const entry: CatalogEntry = { id: id.toString(), ...body, manifest: { holders: manifestHolders } }
   await catalog.put(entry)

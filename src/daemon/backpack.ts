@@ -1,3 +1,4 @@
+import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -15,6 +16,8 @@ import { Placement } from '../replication/placement.js'
 import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
 import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
+import { recoverCatalog } from '../backup/recover.js'
+import { pathExists } from '../util/fs.js'
 import { CryptoPool } from '../chunking/crypto-pool.js'
 import { NotFoundError } from '../errors.js'
 import { updateRepoConfig } from '../repo/config.js'
@@ -61,13 +64,18 @@ export interface RmResult {
   pending: number
 }
 
-/** A node that stored or served a chunk this recently counts as busy moving chunks. */
-export const BUSY_WINDOW_MS = 1_000
 
 /** A lowered storage limit is acted on this long after start, when peers are connected. */
 export const RECLAIM_AT_START_DELAY_MS = 5_000
 /** …and retried this often while storage is over the limit. */
 export const RECLAIM_RETRY_MS = 30_000
+/** A recovered node's first attempt to rebuild its catalog; later ones wait twice as long each */
+export const RECOVERY_FIRST_DELAY_MS = 1_000
+export const RECOVERY_MAX_DELAY_MS = 60_000
+/** Passes in which every holder answered before the catalog counts as recovered */
+export const RECOVERY_PASSES = 2
+/** A recovered node looks for its catalog for this long at least */
+export const RECOVERY_MIN_MS = 5 * 60_000
 /** How long one DHT lookup of this node's holders may take */
 export const GROUP_LOOKUP_TIMEOUT_MS = 15_000
 
@@ -99,6 +107,8 @@ export class Backpack {
   readonly mesh: Mesh
   readonly crypto: CryptoPool
   private reclaimTimer?: NodeJS.Timeout
+  private recoverTimer?: NodeJS.Timeout
+  private readonly controller = new AbortController()
 
   constructor (components: BackpackComponents, init: BackpackInit) {
     this.components = components
@@ -107,8 +117,7 @@ export class Backpack {
     const { config } = init
     this.announcer = new Announcer({ contentRouting: libp2p.contentRouting }, {
       concurrency: config.dht.provideConcurrency,
-      perSecond: config.dht.providesPerSecond,
-      isBusy: () => Date.now() - this.handler.lastTransferAt < BUSY_WINDOW_MS
+      perSecond: config.dht.providesPerSecond
     })
     this.store = new ChunkStore({ datastore }, {
       dir: join(init.repo, 'chunks'),
@@ -188,7 +197,38 @@ export class Backpack {
     this.leases.start()
     this.mesh.start()
     if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
+    if (await pathExists(repoPaths(this.init.repo).recovering)) this.scheduleRecovery(RECOVERY_FIRST_DELAY_MS, 0, Date.now())
     log('started as %p', this.components.libp2p.peerId)
+  }
+
+  /**
+   * A repo made with `init --recover`: rebuild the catalog from what the
+   * holders keep for this node, again and again until two passes found
+   * holders and every one of them answered, and for RECOVERY_MIN_MS at
+   * least (holders that were offline, or whose records had not spread yet,
+   * get their chance); then the marker goes.
+   */
+  private scheduleRecovery (delayMs: number, complete: number, startedAt: number): void {
+    clearTimeout(this.recoverTimer)
+    this.recoverTimer = setTimeout(() => {
+      void (async () => {
+        try {
+          const result = await recoverCatalog(this.backups.components, this.controller.signal)
+          log('catalog recovery: %d holders, %d answered, %d backups added', result.holders, result.answered, result.added)
+          if (result.holders > 0 && result.answered === result.holders) complete++
+          if (complete >= RECOVERY_PASSES && Date.now() - startedAt >= RECOVERY_MIN_MS) {
+            await unlink(repoPaths(this.init.repo).recovering).catch(() => {})
+            log('catalog recovered')
+            return
+          }
+        } catch (err: any) {
+          if (this.controller.signal.aborted) return
+          log('catalog recovery pass failed: %s', err.message)
+        }
+        this.scheduleRecovery(Math.min(delayMs * 2, RECOVERY_MAX_DELAY_MS), complete, startedAt)
+      })()
+    }, delayMs)
+    this.recoverTimer.unref()
   }
 
   /** Storage is over a lowered limit: hand chunks on until it is not. */
@@ -204,6 +244,8 @@ export class Backpack {
   }
 
   async stop (): Promise<void> {
+    this.controller.abort()
+    clearTimeout(this.recoverTimer)
     clearTimeout(this.reclaimTimer)
     this.mesh.stop()
     this.groups.stop()

@@ -2,9 +2,9 @@ import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import { encodeRequest } from './codec.js'
 import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
-import { matchesCid } from '../chunking/index.js'
+import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
-import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './constants.js'
+import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_CIDS_PER_REQUEST, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES } from './constants.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
@@ -137,13 +137,14 @@ export class ChunkClient {
   }
 
   /** Store a chunk on a peer; `owner` when handing on someone else's chunk. */
-  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId, group?: Uint8Array } = {}): Promise<void> {
+  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
     const response = await this.request(peer, {
       type: Request.Type.PUT,
       cids: [cid.bytes],
       data,
       owner: options.owner?.toMultihash().bytes,
-      group: options.group
+      group: options.group,
+      manifest: options.manifest === true ? true : undefined
     }, options)
     check(response, peer)
   }
@@ -179,6 +180,18 @@ export class ChunkClient {
   /** Tell an owner that its chunks moved from us to `holder`. */
   async moved (owner: PeerId, holder: PeerId, cids: CID[], options: RequestOptions = {}): Promise<void> {
     await this.batched(owner, Request.Type.MOVED, cids, options, holder.toMultihash().bytes)
+  }
+
+  /** The manifests the peer holds for us. */
+  async manifests (peer: PeerId, options: RequestOptions = {}): Promise<CID[]> {
+    const response = await this.request(peer, { type: Request.Type.MANIFESTS }, options)
+    check(response, peer)
+    if (response.cids.length > MAX_MANIFESTS_PER_ANSWER) throw new ProtocolError(`peer ${peer} named ${response.cids.length} manifests`)
+    return response.cids.map(bytes => {
+      const cid = parseChunkCid(bytes)
+      if (cid == null) throw new ProtocolError(`peer ${peer} named a malformed CID`)
+      return cid
+    })
   }
 
   /** Bytes the peer can still take. */

@@ -8,6 +8,8 @@ export const MAX_MESSAGE_BYTES = MAX_CHUNK_SIZE_BYTES + SEAL_OVERHEAD_BYTES + 40
 
 /** Most CIDs in one HAS, DELETE or RENEW request. */
 export const MAX_CIDS_PER_REQUEST = 1024
+/** Manifests named in one MANIFESTS answer at most (about 40 bytes each) */
+export const MAX_MANIFESTS_PER_ANSWER = 50_000
 
 /** Streams a peer may open to us at once, and we to one peer. */
 export const MAX_INBOUND_STREAMS = 64

@@ -5,7 +5,7 @@ import { encodeResponse } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
-import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
+import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
 import type { ChunkStore } from '../store/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -41,7 +41,7 @@ export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
 }
 
 function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
-  return { status, data: new Uint8Array(0), have: [], message: '', ...fields }
+  return { status, data: new Uint8Array(0), have: [], message: '', cids: [], ...fields }
 }
 
 /**
@@ -55,8 +55,6 @@ export class ChunkHandler {
   private started = false
   /** Streams being served, aborted by stop(): unhandle only stops new ones */
   private readonly streams = new Set<Stream>()
-  /** When a chunk was last stored or served here (ms since the epoch) */
-  lastTransferAt = 0
 
   constructor (components: ChunkHandlerComponents, init: ChunkHandlerInit = {}) {
     this.components = components
@@ -132,7 +130,6 @@ export class ChunkHandler {
       cids.push(cid)
     }
     const sender = remote.toString()
-    if (request.type === Request.Type.PUT || request.type === Request.Type.GET) this.lastTransferAt = Date.now()
     switch (request.type) {
       case Request.Type.PUT: {
         if (cids.length !== 1) return reply(Response.Status.ERROR, { message: 'PUT takes one CID' })
@@ -148,6 +145,7 @@ export class ChunkHandler {
         }
         try {
           await store.put(cids[0], request.data, owner)
+          if (request.manifest === true) await store.markManifest(cids[0], owner)
           // a copy: a view would keep the whole received message alive
           if (group != null) await this.init.onGroup?.(owner, new Uint8Array(group), sender)
           return reply(Response.Status.OK)
@@ -166,6 +164,8 @@ export class ChunkHandler {
           throw err
         }
       }
+      case Request.Type.MANIFESTS:
+        return reply(Response.Status.OK, { cids: (await store.manifestsOf(sender, MAX_MANIFESTS_PER_ANSWER)).map(cid => cid.bytes) })
       case Request.Type.HAS:
         return reply(Response.Status.OK, { have: await Promise.all(cids.map(async cid => store.has(cid))) })
       case Request.Type.RENEW:

@@ -8,9 +8,6 @@ const log = logger('backpack:announcer')
 /** One provide may take this long before it is given up (and retried later). */
 export const PROVIDE_TIMEOUT_MS = 30_000
 const RETRY_DELAY_MS = 10_000
-/** While chunks are moving, announcing waits, but never longer than this between batches. */
-export const MAX_DEFER_MS = 30_000
-const BUSY_POLL_MS = 250
 
 export interface AnnouncerComponents {
   contentRouting: Pick<ContentRouting, 'provide' | 'cancelReprovide'>
@@ -21,19 +18,13 @@ export interface AnnouncerInit {
   concurrency: number
   /** Provides started per second at most @default 20 */
   perSecond: number
-  /**
-   * True while this node is busy moving chunks: a provide is a DHT lookup
-   * plus messages to the closest peers, CPU that a transfer in progress
-   * needs more. Announcements are deferred then (up to MAX_DEFER_MS).
-   */
-  isBusy?: () => boolean
 }
 
 /**
- * Announces the chunks this node holds as DHT provider records, in the
- * background, batched and rate-limited: a put never waits for the DHT. The
- * DHT's reprovider re-announces them before the records expire; a dropped
- * chunk's re-announcing is cancelled.
+ * Announces DHT provider records (the holder groups of the owners whose
+ * chunks this node holds) in the background, batched and rate-limited: a
+ * put never waits for the DHT. The DHT's reprovider re-announces them
+ * before the records expire; a withdrawn key's re-announcing is cancelled.
  */
 export class Announcer {
   private readonly components: AnnouncerComponents
@@ -43,7 +34,6 @@ export class Announcer {
   private wake?: () => void
   private loop?: Promise<void>
   announced = 0
-  private lastBatchAt = 0
 
   constructor (components: AnnouncerComponents, init: AnnouncerInit) {
     this.components = components
@@ -85,11 +75,6 @@ export class Announcer {
         this.wake = undefined
         continue
       }
-      if (this.init.isBusy?.() === true && Date.now() - this.lastBatchAt < MAX_DEFER_MS) {
-        await delay(BUSY_POLL_MS, signal).catch(() => {})
-        continue
-      }
-      this.lastBatchAt = Date.now()
       const batch = [...this.pending.entries()].slice(0, this.init.concurrency)
       for (const [key] of batch) this.pending.delete(key)
       const started = Date.now()

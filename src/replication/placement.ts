@@ -42,6 +42,8 @@ export interface PlaceOptions {
   exclude?: Set<string>
   /** Set when handing on a chunk that belongs to another peer */
   owner?: PeerId
+  /** The chunk is a backup's manifest (holders list it for its owner) */
+  manifest?: boolean
 }
 
 /**
@@ -72,7 +74,7 @@ export class Placement {
         const id = peer.toString()
         if (ruledOut(session, id)) continue
         try {
-          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner, group: this.groupFor(options.owner) })
+          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner, group: this.groupFor(options.owner), manifest: options.manifest })
           holders.push(id)
           return
         } catch (err: any) {

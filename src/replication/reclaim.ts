@@ -88,7 +88,8 @@ export class Reclaimer {
       const taken = await this.components.placement.place(cid, bytes, 1, session, {
         exclude,
         signal,
-        owner: this.components.peerIdFromString(first)
+        owner: this.components.peerIdFromString(first),
+        manifest: await store.isManifest(cid, first)
       })
       if (taken.length === 0) {
         stuck++
@@ -99,7 +100,7 @@ export class Reclaimer {
         const peer = this.components.peers.get(newHolder) ?? this.components.peerIdFromString(newHolder)
         for (const owner of rest) {
           const id = this.components.peerIdFromString(owner)
-          await this.components.client.put(peer, cid, bytes, { owner: id, group: this.components.placement.groupFor(id), signal })
+          await this.components.client.put(peer, cid, bytes, { owner: id, group: this.components.placement.groupFor(id), manifest: await store.isManifest(cid, owner), signal })
         }
       } catch (err: any) {
         log('handing %c to %s for every owner failed: %s', cid, newHolder, err.message)

@@ -164,7 +164,7 @@ export class Repairer {
       const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
       let added: string[] = []
       if (have.length < entry.replicas) {
-        added = await this.copy(cid, have.length > 0 ? have : holders, entry.replicas - have.length, new Set(have), session, signal)
+        added = await this.copy(cid, have.length > 0 ? have : holders, entry.replicas - have.length, new Set(have), session, signal, cid === entry.id)
         if (added.length > 0) repaired++
       }
       const live = [...have, ...added]
@@ -192,13 +192,13 @@ export class Repairer {
   }
 
   /** Copy one chunk to `count` new peers, within the bound on concurrent copies. */
-  private async copy (cid: string, sources: string[], count: number, have: Set<string>, session: PlacementSession, signal?: AbortSignal): Promise<string[]> {
+  private async copy (cid: string, sources: string[], count: number, have: Set<string>, session: PlacementSession, signal?: AbortSignal, manifest = false): Promise<string[]> {
     await this.acquire(signal)
     try {
       const parsed = CID.parse(cid)
       const bytes = await this.components.fetch(parsed, sources, signal)
       const exclude = new Set([this.components.peerId.toString(), ...have])
-      return await this.components.placement.place(parsed, bytes, count, session, { exclude, signal })
+      return await this.components.placement.place(parsed, bytes, count, session, { exclude, signal, manifest })
     } catch (err: any) {
       signal?.throwIfAborted()
       log('cannot repair %s: %s', cid, err.message)

@@ -20,6 +20,8 @@ export interface RepoPaths {
   api: string
   token: string
   lock: string
+  /** Present while the catalog of a recovered repo is being rebuilt from the network */
+  recovering: string
 }
 
 export function repoPaths (root: string): RepoPaths {
@@ -32,7 +34,8 @@ export function repoPaths (root: string): RepoPaths {
     chunks: join(root, 'chunks'),
     api: join(root, 'api'),
     token: join(root, 'api.token'),
-    lock: join(root, 'repo.lock')
+    lock: join(root, 'repo.lock'),
+    recovering: join(root, 'recovering')
   }
 }
 
@@ -112,6 +115,10 @@ export async function initRepo (root: string, options: InitOptions = {}): Promis
   }
   if (swarmKey != null) {
     await writeFileAtomic(paths.swarmKey, swarmKey)
+  }
+  if (options.phrase != null) {
+    // the node rebuilds its catalog from the network once started
+    await writeFileAtomic(paths.recovering, '')
   }
   await writeFileAtomic(paths.keys, JSON.stringify({
     identity: Buffer.from(privateKeyToProtobuf(keys.privateKey)).toString('base64'),

@@ -13,6 +13,8 @@ const log = logger('backpack:store')
 
 /** Datastore prefix of the holder records: `/backpack/held/<cid>/<owner>` → lease renewal time. */
 const HELD_PREFIX = '/backpack/held'
+/** Datastore prefix of the manifests among them: `/backpack/manifests/<owner>/<cid>` → empty. */
+const MANIFESTS_PREFIX = '/backpack/manifests'
 
 export interface ChunkStoreComponents {
   datastore: Datastore
@@ -205,6 +207,31 @@ export class ChunkStore {
     return stat(this.path(cid)).then(s => s.size, () => undefined)
   }
 
+  /** Record that a chunk held for `owner` is one of its manifests. */
+  async markManifest (cid: CID, owner: string): Promise<void> {
+    await this.components.datastore.put(this.manifestKey(cid, owner), new Uint8Array(0))
+  }
+
+  /** Whether a chunk held for `owner` is one of its manifests. */
+  async isManifest (cid: CID, owner: string): Promise<boolean> {
+    return this.components.datastore.has(this.manifestKey(cid, owner))
+  }
+
+  /** The manifests held for `owner`. */
+  async manifestsOf (owner: string, max = Infinity): Promise<CID[]> {
+    const out: CID[] = []
+    for await (const key of this.components.datastore.queryKeys({ prefix: `${MANIFESTS_PREFIX}/${owner}/` })) {
+      if (out.length >= max) break
+      const cid = CID.parse(key.baseNamespace())
+      if (await this.components.datastore.has(this.heldKey(cid, owner))) out.push(cid)
+    }
+    return out
+  }
+
+  private manifestKey (cid: CID, owner: string): Key {
+    return new Key(`${MANIFESTS_PREFIX}/${owner}/${cid}`)
+  }
+
   /** Renew `owner`'s lease on a chunk; false when not held for it. */
   async renew (cid: CID, owner: string): Promise<boolean> {
     const key = this.heldKey(cid, owner)
@@ -221,6 +248,7 @@ export class ChunkStore {
     const key = this.heldKey(cid, owner)
     const had = await this.components.datastore.has(key)
     if (had) await this.components.datastore.delete(key)
+    await this.components.datastore.delete(this.manifestKey(cid, owner))
     if ((await this.owners(cid)).length === 0) await this.removeFile(cid)
     return had
   }
@@ -229,6 +257,7 @@ export class ChunkStore {
   async remove (cid: CID): Promise<void> {
     for (const { owner } of await this.owners(cid)) {
       await this.components.datastore.delete(this.heldKey(cid, owner))
+      await this.components.datastore.delete(this.manifestKey(cid, owner))
     }
     await this.removeFile(cid)
   }

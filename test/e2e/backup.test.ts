@@ -3,7 +3,7 @@ import { mkfifo } from './mkfifo.js'
 import { mkdir, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { TestNetwork, runCli, waitAllConnected } from '../helpers/cli.js'
+import { TestNetwork, runCli, waitAllConnected, waitFor } from '../helpers/cli.js'
 import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
 
@@ -193,7 +193,7 @@ describe('put and get across four nodes', () => {
     assert.equal(await sha256File(out), hash)
   })
 
-  it('a node recovered from the phrase into a new repo restores a backup by its id, finding its holders through the DHT', async () => {
+  it('a node recovered from the phrase into a new repo finds its catalog in the network and restores by name', async () => {
     const file = join(dir, 'recover.bin')
     const hash = await randomFile(file, 6 * MiB)
     const living = holders.filter(h => h.running)
@@ -202,6 +202,13 @@ describe('put and get across four nodes', () => {
     // one copy per chunk, spread: no single holder has them all
     const took = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
     assert.ok(took.filter(n => n > 0).length >= 2, `chunks on ${took.join('/')}`)
+    // the backups made after the test above that spoiled every copy on one holder
+    // (the others may have lost their last good copy to it and the kill -9)
+    const catalog = await owner.json(['ls'])
+    const intact = catalog.filter((e: any) => ['five.bin', 'killed.bin', 'recover.bin'].includes(e.name))
+    assert.equal(intact.length, 3)
+    const ids = intact.map((e: any) => e.id)
+    const known = new Set(catalog.map((e: any) => e.id))
     assert.equal(await owner.stop(), 0)
 
     const repo = join(await net.dir(), 'recovered')
@@ -209,11 +216,24 @@ describe('put and get across four nodes', () => {
     assert.equal(init.code, 0, init.stderr)
     const recovered = await net.addNode({ repo, bootstrap: [living[0].addrs[0]] })
     assert.equal(recovered.peerId, owner.peerId)
-    // its catalog is empty: where the chunks are can only come from the DHT
-    assert.deepEqual(await recovered.json(['ls']), [])
     await waitAllConnected([recovered, ...living], 30_000, 'the recovered node did not join')
+    // the new repo's catalog was empty: every entry comes from the holders, found through the DHT
+    let missing: string[] = ids
+    await waitFor(async () => {
+      const got = (await recovered.json(['ls'])).map((e: any) => e.id)
+      missing = ids.filter((id: string) => !got.includes(id))
+      return missing.length === 0
+    }, 30_000, 'the recovered node did not find its catalog').catch(err => {
+      const names = missing.map(id => catalog.find((e: any) => e.id === id)?.name)
+      throw new Error(`${err.message}: ${missing.length} of ${ids.length} backups missing (${names.join(', ')})`)
+    })
+    // nothing that was not in the lost node's catalog
+    for (const e of await recovered.json(['ls'])) assert.ok(known.has(e.id), `${e.name} was not a backup of the lost node`)
+    const [entry] = await recovered.json(['ls', 'recover.bin'])
+    assert.equal(entry.id, put.id)
+    assert.deepEqual(entry.replicas, { desired: 1, actual: 1 })
     const out = join(dir, 'recover.out')
-    const got = await recovered.run(['get', put.id, '-o', out])
+    const got = await recovered.run(['get', 'recover.bin', '-o', out])
     assert.equal(got.code, 0, got.stderr)
     assert.equal(await sha256File(out), hash)
   })

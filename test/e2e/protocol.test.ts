@@ -275,7 +275,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
   })
 })
 
-describe('holder groups over /backpack/chunk/1.0.0', { timeout: 60_000 }, () => {
+describe('holder groups and manifests over /backpack/chunk/1.0.0', { timeout: 60_000 }, () => {
   const nodes: TestNode[] = []
   const heard: Array<{ owner: string, group: Uint8Array, sender: string }> = []
   let holder: TestNode
@@ -314,5 +314,27 @@ describe('holder groups over /backpack/chunk/1.0.0', { timeout: 60_000 }, () => 
       assert.equal(await holder.store?.has(cidOf(bytes)), false)
     }
     assert.equal(heard.length, 0)
+  })
+
+  it('lists the manifests held for the asking owner only, until they are deleted', async () => {
+    const manifest = randomBytes(500)
+    const chunk = randomBytes(500)
+    await client.put(holder.libp2p.peerId, cidOf(manifest), manifest, { manifest: true })
+    await client.put(holder.libp2p.peerId, cidOf(chunk), chunk)
+    assert.deepEqual((await client.manifests(holder.libp2p.peerId)).map(String), [cidOf(manifest).toString()])
+
+    // another peer has none there
+    const stranger = await startNode()
+    nodes.push(stranger)
+    await connect(stranger, holder)
+    const strangers = new ChunkClient({ dialer: stranger.libp2p }, { timeoutMs: 10_000 })
+    try {
+      assert.deepEqual(await strangers.manifests(holder.libp2p.peerId), [])
+    } finally {
+      await strangers.stop()
+    }
+
+    await client.delete(holder.libp2p.peerId, [cidOf(manifest)])
+    assert.deepEqual(await client.manifests(holder.libp2p.peerId), [])
   })
 })

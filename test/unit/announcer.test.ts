@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { cidOf } from '../../src/chunking/index.js'
-import { Announcer, MAX_DEFER_MS } from '../../src/replication/announcer.js'
+import { Announcer } from '../../src/replication/announcer.js'
 import { delay } from '../../src/util/concurrency.js'
 import type { CID } from 'multiformats/cid'
 
@@ -43,24 +43,5 @@ describe('Announcer (unit, stub content routing)', () => {
     await announcer.stop()
     assert.deepEqual(r.provided, [cid(2).toString()])
     assert.deepEqual(r.cancelled, [cid(1).toString()], 'its re-announcing is cancelled')
-  })
-
-  it('defers while the node is busy moving chunks, but not beyond MAX_DEFER_MS', async () => {
-    const r = routing()
-    let busy = true
-    const announcer = new Announcer({ contentRouting: r }, { concurrency: 1, perSecond: 1000, isBusy: () => busy })
-    announcer.start()
-    await delay(50)
-    announcer.announce(cid(1))
-    // the first batch goes out at once (nothing was sent for MAX_DEFER_MS)
-    while (r.provided.length < 1) await delay(10)
-    announcer.announce(cid(2))
-    await delay(400)
-    assert.equal(r.provided.length, 1, 'deferred while busy')
-    busy = false
-    const until = Date.now() + MAX_DEFER_MS
-    while (r.provided.length < 2 && Date.now() < until) await delay(10)
-    await announcer.stop()
-    assert.equal(r.provided.length, 2)
   })
 })

@@ -10,6 +10,7 @@ export interface Request {
   owner?: Uint8Array
   holder?: Uint8Array
   group?: Uint8Array
+  manifest?: boolean
 }
 
 export namespace Request {
@@ -20,7 +21,8 @@ export namespace Request {
     DELETE = 'DELETE',
     RENEW = 'RENEW',
     SPACE = 'SPACE',
-    MOVED = 'MOVED'
+    MOVED = 'MOVED',
+    MANIFESTS = 'MANIFESTS'
   }
 
   enum __TypeValues {
@@ -30,7 +32,8 @@ export namespace Request {
     DELETE = 3,
     RENEW = 4,
     SPACE = 5,
-    MOVED = 6
+    MOVED = 6,
+    MANIFESTS = 7
   }
 
   export namespace Type {
@@ -80,6 +83,11 @@ export namespace Request {
           w.bytes(obj.group)
         }
 
+        if (obj.manifest != null) {
+          w.uint32(56)
+          w.bool(obj.manifest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -122,6 +130,10 @@ export namespace Request {
             }
             case 6: {
               obj.group = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.manifest = reader.bool()
               break
             }
             default: {
@@ -193,6 +205,13 @@ export namespace Request {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.manifest`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -236,6 +255,11 @@ export namespace Request {
     value: Uint8Array
   }
 
+  export interface RequestManifestFieldEvent {
+    field: '$.manifest'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array {
     return encodeMessage(obj, Request.codec())
   }
@@ -244,7 +268,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent | RequestManifestFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -255,6 +279,7 @@ export interface Response {
   have: boolean[]
   message: string
   free?: bigint
+  cids: Uint8Array[]
 }
 
 export namespace Response {
@@ -320,6 +345,13 @@ export namespace Response {
           w.uint64(obj.free)
         }
 
+        if (obj.cids != null && obj.cids.length > 0) {
+          for (const value of obj.cids) {
+            w.uint32(50)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -328,7 +360,8 @@ export namespace Response {
           status: Status.OK,
           data: uint8ArrayAlloc(0),
           have: [],
-          message: ''
+          message: '',
+          cids: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -361,6 +394,14 @@ export namespace Response {
               obj.free = reader.uint64()
               break
             }
+            case 6: {
+              if (opts.limits?.cids != null && obj.cids.length === opts.limits.cids) {
+                throw new MaxLengthError('Decode error - repeated field "cids" had too many elements')
+              }
+
+              obj.cids.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -371,7 +412,8 @@ export namespace Response {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          have: 0
+          have: 0,
+          cids: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -423,6 +465,21 @@ export namespace Response {
               }
               break
             }
+            case 6: {
+              if (opts.limits?.cids != null && obj.cids === opts.limits.cids) {
+                throw new MaxLengthError('Streaming decode error - repeated field "cids" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.cids[]`,
+                index: obj.cids,
+                value: reader.bytes()
+              }
+
+              obj.cids++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -461,6 +518,12 @@ export namespace Response {
     value: bigint
   }
 
+  export interface ResponseCidsFieldEvent {
+    field: '$.cids[]'
+    index: number
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array {
     return encodeMessage(obj, Response.codec())
   }
@@ -469,7 +532,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseStatusFieldEvent | ResponseDataFieldEvent | ResponseHaveFieldEvent | ResponseMessageFieldEvent | ResponseFreeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseStatusFieldEvent | ResponseDataFieldEvent | ResponseHaveFieldEvent | ResponseMessageFieldEvent | ResponseFreeFieldEvent | ResponseCidsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
