@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { readFile } from 'node:fs/promises'
-import { repoPaths } from '../repo/index.js'
+import { repoPaths } from '../repo/paths.js'
 
 /** The node of the repo is not running (no api file, or nothing answers). */
 export class NoNodeError extends Error {

@@ -1,7 +1,6 @@
 import { randomBytes, hkdfSync } from 'node:crypto'
 import { mkdir, readFile, writeFile, rename, open, unlink } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { repoPaths } from './paths.js'
 import { generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
@@ -9,40 +8,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { pathExists } from '../util/fs.js'
 import { InvalidInputError, RepoExistsError, RepoLockedError, RepoNotFoundError } from '../errors.js'
 
-/** Files and folders of a repo. */
-export interface RepoPaths {
-  root: string
-  config: string
-  keys: string
-  swarmKey: string
-  datastore: string
-  chunks: string
-  api: string
-  token: string
-  lock: string
-  /** Present while the catalog of a recovered repo is being rebuilt from the network */
-  recovering: string
-}
-
-export function repoPaths (root: string): RepoPaths {
-  return {
-    root,
-    config: join(root, 'config.json'),
-    keys: join(root, 'keys.json'),
-    swarmKey: join(root, 'swarm.key'),
-    datastore: join(root, 'datastore'),
-    chunks: join(root, 'chunks'),
-    api: join(root, 'api'),
-    token: join(root, 'api.token'),
-    lock: join(root, 'repo.lock'),
-    recovering: join(root, 'recovering')
-  }
-}
-
-/** `--repo DIR`, else `BACKPACK_REPO`, else `~/.backpack`. */
-export function resolveRepoDir (flag?: string): string {
-  return resolve(flag ?? process.env.BACKPACK_REPO ?? join(homedir(), '.backpack'))
-}
+export { repoPaths, resolveRepoDir } from './paths.js'
+export type { RepoPaths } from './paths.js'
 
 /** Key material of a node, derived from its recovery phrase. */
 export interface RepoKeys {

@@ -1,6 +1,6 @@
 import { Option } from 'commander'
 import { ApiClient } from '../../api/client.js'
-import { resolveRepoDir } from '../../repo/index.js'
+import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize } from '../../util/size.js'
 import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
 import { ProgressBar } from '../progress.js'

@@ -1,5 +1,5 @@
 import { ApiClient } from '../../api/client.js'
-import { resolveRepoDir } from '../../repo/index.js'
+import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize, parseSize } from '../../util/size.js'
 import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
 import { repoOption } from '../program.js'

@@ -1,6 +1,6 @@
 
 import { ApiClient } from '../../api/client.js'
-import { resolveRepoDir } from '../../repo/index.js'
+import { resolveRepoDir } from '../../repo/paths.js'
 import { parseSize, formatSize } from '../../util/size.js'
 import { UsageError } from '../errors.js'
 import { repoOption } from '../program.js'

@@ -1,5 +1,4 @@
-import { generateKey } from '@libp2p/pnet'
-import { initRepo, resolveRepoDir } from '../../repo/index.js'
+import { resolveRepoDir } from '../../repo/paths.js'
 import { repoOption } from '../program.js'
 import type { Command } from 'commander'
 
@@ -24,6 +23,8 @@ export function registerRepoCommands (program: Command): void {
       if (opts.recover === true) {
         phrase = process.env.BACKPACK_RECOVERY_PHRASE ?? await readStdin()
       }
+      // loaded here, not at start: the other commands need none of its crypto
+      const { initRepo } = await import('../../repo/index.js')
       const words = await initRepo(repo, { phrase, swarmKeyFile: opts.swarmKey })
       if (opts.recover !== true) {
         process.stdout.write(`recovery phrase: ${words}\n`)
@@ -35,7 +36,8 @@ export function registerRepoCommands (program: Command): void {
   program.command('swarm-key')
     .description('print a new swarm key (for init --swarm-key)')
     .addOption(repoOption())
-    .action(() => {
+    .action(async () => {
+      const { generateKey } = await import('@libp2p/pnet')
       const key = new Uint8Array(95)
       generateKey(key)
       process.stdout.write(Buffer.from(key).toString('utf8').trimEnd() + '\n')
