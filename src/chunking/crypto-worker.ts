@@ -36,7 +36,9 @@ if (parentPort != null) {
           return
         }
         const plain = ownBuffer(cipher.open(bytes))
-        port.postMessage({ id: job.id, buffer: plain.buffer, length: plain.byteLength } satisfies JobResult, [plain.buffer])
+        // the sealed bytes go back too: left here, they would wait for this
+        // thread's rare garbage collections
+        port.postMessage({ id: job.id, buffer: plain.buffer, length: plain.byteLength, spare: job.buffer } satisfies JobResult, [plain.buffer, job.buffer])
       }
     } catch (err: any) {
       port.postMessage({ id: job.id, error: { name: err.name ?? 'Error', message: err.message } } satisfies JobResult)
