@@ -32,12 +32,28 @@ export class CryptoPool {
   private readonly inline?: DataCipher
 
   private readonly dataSecret: Uint8Array
+  private readonly size: number
   private stopped = false
 
   constructor (dataSecret: Uint8Array, size = DEFAULT_CRYPTO_WORKERS) {
     this.dataSecret = dataSecret
+    this.size = size
     if (size === 0) this.inline = new DataCipher(dataSecret)
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn(i))
+  }
+
+  /**
+   * The workers, started on first use: a node that only holds chunks for
+   * others never seals or opens one, and a worker costs about 10 MiB.
+   */
+  private worker (): Worker {
+    if (this.stopped) throw new Error('the crypto pool stopped')
+    while (this.workers.length < this.size) this.workers.push(this.spawn(this.workers.length))
+    return this.workers[this.nextWorker++ % this.workers.length]
+  }
+
+  /** Workers running now (none before the first seal or open). */
+  get running (): number {
+    return this.workers.length
   }
 
   /** A worker for slot `i`; one that dies is replaced, and the jobs in flight fail. */
@@ -75,7 +91,7 @@ export class CryptoPool {
     let view = bytes
     const whole = view.byteLength >= MIN_TRANSFER_BYTES && view.buffer.byteLength <= view.byteLength + MIN_TRANSFER_BYTES && !(view.buffer instanceof SharedArrayBuffer)
     if (!whole) view = new Uint8Array(view)
-    const worker = this.workers[this.nextWorker++ % this.workers.length]
+    const worker = this.worker()
     const result = await new Promise<JobResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       worker.postMessage({ ...job, id, buffer: view.buffer, offset: view.byteOffset, length: view.byteLength }, [view.buffer as ArrayBuffer])

@@ -12,6 +12,7 @@ describe('CryptoPool', () => {
       const pool = new CryptoPool(secret, workers)
       const keep = setInterval(() => {}, 1000) // worker threads do not keep the process alive
       try {
+        assert.equal(pool.running, 0, 'no worker before the first job')
         const cipher = new DataCipher(secret)
         for (const size of [0, 1, 1000, 70_000, 1024 * 1024]) {
           const plain = randomBytes(size)
@@ -22,6 +23,7 @@ describe('CryptoPool', () => {
           const opened = await pool.open(Buffer.from(sealed), cid)
           assert.deepEqual(Buffer.from(opened), plain)
         }
+        assert.equal(pool.running, workers)
         // bytes that do not match the CID, and bytes sealed under another key
         const { sealed, cid } = await pool.seal(randomBytes(100_000))
         const bad = Buffer.from(sealed)
