@@ -14,6 +14,7 @@ import type { ChunkClient } from '../protocol/client.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
 import type { GroupLookup } from '../replication/groups.js'
+import type { PendingPut, PutJournal } from './journal.js'
 import type { PeerId } from '@libp2p/interface'
 
 export type ProgressFn = (event: Record<string, unknown>) => void
@@ -21,6 +22,10 @@ export type ProgressFn = (event: Record<string, unknown>) => void
 export interface BackupComponents {
   peerId: PeerId
   peerIdFromString: (id: string) => PeerId
+  /** Where the chunks of puts in progress went */
+  journal: PutJournal
+  /** A put failed: ask the holders to drop what it stored and no backup uses */
+  abandon: (put: PendingPut) => Promise<void>
   /** Finds the peers holding this node's chunks through the DHT */
   groupLookup: Pick<GroupLookup, 'holders' | 'forget'>
   /** Seals small things (manifests) on the main thread */

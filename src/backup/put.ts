@@ -5,6 +5,7 @@ import { InvalidInputError, UnavailableError } from '../errors.js'
 import { forEachConcurrent } from '../util/concurrency.js'
 import { newSession } from '../replication/placement.js'
 import { encodeManifest } from './manifest.js'
+import type { PendingPut } from './journal.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry, ChunkPlacement } from './catalog.js'
 import type { PlacementSession } from '../replication/placement.js'
@@ -41,6 +42,18 @@ export function lowestCount (counts: number[]): number {
  * seal and place the manifest and record the backup in the catalog.
  */
 export async function putFile (components: BackupComponents, init: BackupInit, path: string, name: string, options: PutOptions): Promise<PutResult> {
+  const pending = components.journal.begin()
+  try {
+    return await storeFile(components, init, path, name, options, pending)
+  } catch (err) {
+    // whatever was stored so far is dropped again, unless a backup uses it;
+    // in the background, so the error is not held up
+    components.abandon(pending).catch(cleanup => { log('cleaning up after %s failed: %s', name, cleanup.message) })
+    throw err
+  }
+}
+
+async function storeFile (components: BackupComponents, init: BackupInit, path: string, name: string, options: PutOptions, pending: PendingPut): Promise<PutResult> {
   const { cipher, crypto, placement, peers, catalog } = components
   let info
   try {
@@ -78,8 +91,12 @@ export async function putFile (components: BackupComponents, init: BackupInit, p
       // sealing and hashing run in the crypto workers; piece.bytes is handed over
       const { sealed, cid, spare } = await crypto.seal(piece.bytes)
       if (spare != null && spare.byteLength === init.chunkSize && spares.length < init.chunksInFlight) spares.push(Buffer.from(spare))
+      // the peers that may take it, then (once placed) those that did: a
+      // put cut off while a copy is on its way still knows where to look
+      await pending.record(cid.toString(), peers.rank(cid, exclude).map(String))
       const holders = await placement.place(cid, sealed, desired, session, { exclude, signal: options.signal })
       if (holders.length === 0) throw new UnavailableError(noPeers())
+      await pending.record(cid.toString(), holders)
       chunks[piece.index] = { cid: cid.toString(), size, holders }
       done += size
       progress()
@@ -95,10 +112,13 @@ export async function putFile (components: BackupComponents, init: BackupInit, p
   const body = { name, size: info.size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
   const sealedManifest = cipher.seal(encodeManifest(body))
   const id = cidOf(sealedManifest)
+  await pending.record(id.toString(), peers.rank(id, exclude).map(String))
   const manifestHolders = await placement.place(id, sealedManifest, desired, session, { exclude, signal: options.signal, manifest: true })
   if (manifestHolders.length === 0) throw new UnavailableError(noPeers())
+  await pending.record(id.toString(), manifestHolders)
   const entry: CatalogEntry = { id: id.toString(), ...body, manifest: { holders: manifestHolders } }
   await catalog.put(entry)
+  await pending.end()
   progress(true)
 
   const actual = lowestCount([manifestHolders.length, ...chunks.map(c => c.holders.length)])

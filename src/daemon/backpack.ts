@@ -17,7 +17,10 @@ import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
 import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
+import { PutJournal } from '../backup/journal.js'
+import type { PendingPut } from '../backup/journal.js'
 import { pathExists } from '../util/fs.js'
+import { delay } from '../util/concurrency.js'
 import { CryptoPool } from '../chunking/crypto-pool.js'
 import { NotFoundError } from '../errors.js'
 import { updateRepoConfig } from '../repo/config.js'
@@ -69,6 +72,8 @@ export interface RmResult {
 export const RECLAIM_AT_START_DELAY_MS = 5_000
 /** …and retried this often while storage is over the limit. */
 export const RECLAIM_RETRY_MS = 30_000
+/** A failed put's clean-up waits this long for copies still on their way */
+export const ABANDON_GRACE_MS = 2_000
 /** A recovered node's first attempt to rebuild its catalog; later ones wait twice as long each */
 export const RECOVERY_FIRST_DELAY_MS = 1_000
 export const RECOVERY_MAX_DELAY_MS = 60_000
@@ -99,6 +104,7 @@ export class Backpack {
   readonly placement: Placement
   readonly announcer: Announcer
   readonly groups: HolderGroups
+  readonly journal: PutJournal
   readonly backups: Backups
   readonly outbox: Outbox
   readonly repairer: Repairer
@@ -126,6 +132,7 @@ export class Backpack {
     })
     this.groups = new HolderGroups({ datastore, announcer: this.announcer, held: () => this.store.held() })
     this.catalog = new Catalog({ datastore })
+    this.journal = new PutJournal({ datastore })
     this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
@@ -140,6 +147,8 @@ export class Backpack {
     this.backups = new Backups({
       peerId: libp2p.peerId,
       peerIdFromString,
+      journal: this.journal,
+      abandon: async put => { await this.abandon(put, ABANDON_GRACE_MS) },
       groupLookup: new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS }),
       cipher: new DataCipher(keys.dataSecret),
       crypto: this.crypto,
@@ -197,6 +206,10 @@ export class Backpack {
     this.leases.start()
     this.mesh.start()
     if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
+    // puts that died with the last run: drop what they stored
+    for (const put of await this.journal.pending()) {
+      this.abandon(put).catch(err => { log('cleaning up an interrupted put failed: %s', err.message) })
+    }
     if (await pathExists(repoPaths(this.init.repo).recovering)) this.scheduleRecovery(RECOVERY_FIRST_DELAY_MS, 0, Date.now())
     log('started as %p', this.components.libp2p.peerId)
   }
@@ -283,6 +296,31 @@ export class Backpack {
     let pending = 0
     for (const holder of byHolder.keys()) if (await this.outbox.pendingFor(holder)) pending++
     return { id: entry.id, name: entry.name, holders: byHolder.size, pending }
+  }
+
+  /**
+   * A put that failed, was cancelled or died with the node: tell the holders
+   * to drop what it stored, except what a backup or another put in progress
+   * uses (through the outbox, so holders offline now hear it later).
+   */
+  async abandon (put: PendingPut, graceMs = 0): Promise<void> {
+    // copies already sent may still be on their way to a holder
+    if (graceMs > 0) await delay(graceMs, this.controller.signal)
+    const placed = await put.placed()
+    const used = await this.catalog.referenced()
+    for (const other of await this.journal.pending()) {
+      if (other.id === put.id) continue
+      for (const p of await other.placed()) used.add(p.cid)
+    }
+    const byHolder = new Map<string, string[]>()
+    for (const { cid, holders } of placed) {
+      if (used.has(cid)) continue
+      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
+    }
+    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
+    await put.end()
+    if (placed.length > 0) log('an interrupted put stored %d chunks; %d holders told to drop them', placed.length, byHolder.size)
+    await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h).catch(() => {})))
   }
 
   /** Check replicas and repair: every backup, or the one named. */

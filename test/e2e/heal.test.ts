@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { TestNetwork, waitFor, sleep } from '../helpers/cli.js'
+import { spawn } from 'node:child_process'
+import { CLI, TestNetwork, waitFor, sleep } from '../helpers/cli.js'
 import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
+import type { ChildProcess } from 'node:child_process'
 
 const MiB = 1024 * 1024
 
@@ -171,5 +173,56 @@ describe('leases', () => {
       return true
     }, 20_000, 'chunks of a silent owner were not collected')
     for (const h of holders) assert.equal((await h.json(['status'])).storage.used, 0)
+  })
+})
+
+describe('interrupted puts', () => {
+  const net = new TestNetwork()
+  let owner: TestNode
+  let holders: TestNode[]
+  let file: string
+
+  before(async () => {
+    ;[owner, ...holders] = await net.addNodes(3)
+    await net.waitConnected()
+    file = join(await net.dir(), 'interrupted.bin')
+    // large enough that the put is still running when it is interrupted
+    await randomFile(file, 160 * MiB)
+  })
+
+  after(async () => { await net.close() })
+
+  /** Start a put and wait until the holders have some of its chunks. */
+  async function putUntilStored (): Promise<ChildProcess> {
+    const cli = spawn(process.execPath, [CLI, 'put', file, '--replicas', '1', '--repo', owner.repo], { stdio: 'ignore' })
+    await waitFor(async () => (await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).some(n => n >= 4), 30_000, 'the put stored nothing')
+    assert.equal(cli.exitCode, null, 'the put ended before it could be interrupted')
+    return cli
+  }
+
+  async function holdersEmpty (message: string): Promise<void> {
+    await waitFor(async () => {
+      for (const h of holders) if ((await storedChunks(h.repo)).length > 0) return false
+      return true
+    }, 20_000, message)
+    for (const h of holders) assert.equal(await used(h), 0)
+  }
+
+  it('a put cancelled from the CLI (Ctrl-C) leaves nothing on the holders', async () => {
+    const cli = await putUntilStored()
+    cli.kill('SIGINT')
+    await new Promise(resolve => cli.once('exit', resolve))
+    await holdersEmpty('the chunks of a cancelled put stayed on the holders')
+    assert.deepEqual(await owner.json(['ls']), [])
+  })
+
+  it('a put that dies with the node (kill -9) leaves nothing on the holders once the node is back', async () => {
+    const cli = await putUntilStored()
+    await owner.kill()
+    await new Promise(resolve => cli.once('exit', resolve))
+    assert.ok((await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).some(n => n > 0))
+    await owner.start({ bootstrap: [holders[0].addrs[0]] })
+    await holdersEmpty('the chunks of a put killed with its node stayed on the holders')
+    assert.deepEqual(await owner.json(['ls']), [])
   })
 })
