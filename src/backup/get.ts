@@ -57,7 +57,7 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
     // a peer that timed out under load may answer a moment later
     if (round > 0) await delay(FETCH_RETRY_DELAY_MS * round, signal)
     tried = new Set([components.peerId.toString()])
-    const rotated = holders.map((_, i) => holders[(i + spread) % holders.length])
+    const rotated = rotate(holders, spread)
     const ordered = [...rotated.filter(h => peers.isConnected(h)), ...rotated.filter(h => !peers.isConnected(h))]
     for (const holder of ordered) {
       if (tried.has(holder)) continue
@@ -72,9 +72,7 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
       signal?.throwIfAborted()
       log('looking up the holder group failed: %s', err.message)
     }
-    for (const [i] of holdersFound.entries()) {
-      // start at a different peer per chunk, as above
-      const holder = holdersFound[(i + spread) % holdersFound.length]
+    for (const holder of rotate(holdersFound, spread)) {
       if (tried.has(holder.toString())) continue
       const result = await attempt(holder)
       if (result !== undefined) return result
@@ -83,6 +81,11 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
     components.groupLookup.forget()
   }
   throw new UnavailableError(`chunk ${cid} is unavailable: none of ${tried.size - 1} peers tried has a good copy`)
+}
+
+/** `list` starting at index `spread` (wrapping): each chunk asks a different peer first. */
+function rotate<T> (list: T[], spread: number): T[] {
+  return list.map((_, i) => list[(i + spread) % list.length])
 }
 
 /** Restore a backup into `target`: written to a temp file, then renamed. */

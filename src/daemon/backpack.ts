@@ -18,7 +18,7 @@ import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
 import { PutJournal } from '../backup/journal.js'
-import type { PendingPut } from '../backup/journal.js'
+import type { PendingPut, Placed } from '../backup/journal.js'
 import { pathExists } from '../util/fs.js'
 import { delay } from '../util/concurrency.js'
 import { CryptoPool } from '../chunking/crypto-pool.js'
@@ -66,7 +66,6 @@ export interface RmResult {
   /** Deletes still waiting for holders that are offline */
   pending: number
 }
-
 
 /** A lowered storage limit is acted on this long after start, when peers are connected. */
 export const RECLAIM_AT_START_DELAY_MS = 5_000
@@ -281,21 +280,28 @@ export class Backpack {
   /** Delete a backup everywhere; holders offline now are told when they are back. */
   async rm (ref: string): Promise<RmResult> {
     const entry = await this.catalogEntry(ref)
-    const referenced = await this.catalog.referenced(entry.id)
-    const byHolder = new Map<string, string[]>()
-    const add = (cid: string, holders: string[]): void => {
-      if (referenced.has(cid)) return // another backup of ours uses it
-      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
-    }
-    add(entry.id, entry.manifest.holders)
-    for (const c of entry.chunks) add(c.cid, c.holders)
     // tombstones first: a crash after this point still deletes everywhere
-    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
+    const byHolder = await this.queueDrops([{ cid: entry.id, holders: entry.manifest.holders }, ...entry.chunks], await this.catalog.referenced(entry.id))
     await this.catalog.delete(entry.id)
     await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h)))
     let pending = 0
     for (const holder of byHolder.keys()) if (await this.outbox.pendingFor(holder)) pending++
     return { id: entry.id, name: entry.name, holders: byHolder.size, pending }
+  }
+
+  /**
+   * Tombstones in the outbox: each holder is to drop the copies it has of
+   * these chunks, except those in `used` (another backup, or put, needs
+   * them). Returns the chunks queued per holder.
+   */
+  private async queueDrops (chunks: Placed[], used: Set<string>): Promise<Map<string, string[]>> {
+    const byHolder = new Map<string, string[]>()
+    for (const { cid, holders } of chunks) {
+      if (used.has(cid)) continue
+      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
+    }
+    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
+    return byHolder
   }
 
   /**
@@ -312,12 +318,7 @@ export class Backpack {
       if (other.id === put.id) continue
       for (const p of await other.placed()) used.add(p.cid)
     }
-    const byHolder = new Map<string, string[]>()
-    for (const { cid, holders } of placed) {
-      if (used.has(cid)) continue
-      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
-    }
-    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
+    const byHolder = await this.queueDrops(placed, used)
     await put.end()
     if (placed.length > 0) log('an interrupted put stored %d chunks; %d holders told to drop them', placed.length, byHolder.size)
     await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h).catch(() => {})))

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { raceSignal } from 'race-signal'
+import { equals } from 'uint8arrays/equals'
 import { cidOf } from '../chunking/index.js'
 import type { Announcer } from './announcer.js'
 import type { HeldChunk } from '../store/index.js'
@@ -76,7 +77,7 @@ export class HolderGroups {
    */
   async stored (owner: string, group: Uint8Array, sender: string = owner): Promise<void> {
     const known = this.groups.get(owner)
-    if (known != null && (equal(known, group) || sender !== owner)) return
+    if (known != null && (equals(known, group) || sender !== owner)) return
     this.groups.set(owner, group)
     await this.components.datastore.put(new Key(`${GROUPS_PREFIX}/${owner}`), group)
     if (known != null && !stillUsed(this.groups, known)) this.components.announcer.withdraw(groupCid(known))
@@ -112,12 +113,8 @@ export class HolderGroups {
   }
 }
 
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((x, i) => x === b[i])
-}
-
 function stillUsed (groups: Map<string, Uint8Array>, group: Uint8Array): boolean {
-  for (const g of groups.values()) if (equal(g, group)) return true
+  for (const g of groups.values()) if (equals(g, group)) return true
   return false
 }
 

@@ -27,7 +27,7 @@ export interface ChunkStoreInit {
   limit: number
   /** Sync each chunk to disk before acknowledging it @default true */
   fsync?: boolean
-  onAdded?: (cid: CID) => void
+  /** A chunk file was removed */
   onRemoved?: (cid: CID) => void
 }
 
@@ -175,7 +175,6 @@ export class ChunkStore {
       await mkdir(join(target, '..'), { recursive: true })
       await rename(tmp, target)
       this.usedBytes += size
-      this.init.onAdded?.(cid)
     } catch (err) {
       await unlink(tmp).catch(() => {})
       throw err
