@@ -19,25 +19,36 @@ export interface Placed {
  * interrupted put does not hold other peers' disk until the lease expires.
  */
 export class PutJournal {
+  /** Puts begun in this run and not ended: their chunks may still be wanted */
+  private readonly running = new Map<string, PendingPut>()
+
   constructor (private readonly components: { datastore: Datastore }) {}
 
   /** A new put. */
   begin (): PendingPut {
-    return new PendingPut(this.components.datastore, randomBytes(8).toString('hex'))
+    const put = new PendingPut(this.components.datastore, randomBytes(8).toString('hex'), () => { this.running.delete(put.id) })
+    this.running.set(put.id, put)
+    return put
   }
 
-  /** Every put with records, the current ones included. */
-  async pending (): Promise<PendingPut[]> {
+  /** Puts of earlier runs that never ended. */
+  async leftovers (): Promise<PendingPut[]> {
     const ids = new Set<string>()
     for await (const key of this.components.datastore.queryKeys({ prefix: PENDING_PREFIX + '/' })) {
-      ids.add(key.toString().split('/')[3])
+      const id = key.toString().split('/')[3]
+      if (!this.running.has(id)) ids.add(id)
     }
     return [...ids].map(id => new PendingPut(this.components.datastore, id))
+  }
+
+  /** Puts begun in this run and not ended yet. */
+  live (): PendingPut[] {
+    return [...this.running.values()]
   }
 }
 
 export class PendingPut {
-  constructor (private readonly datastore: Datastore, readonly id: string) {}
+  constructor (private readonly datastore: Datastore, readonly id: string, private readonly onEnd?: () => void) {}
 
   private key (cid?: string): Key {
     return new Key(cid == null ? `${PENDING_PREFIX}/${this.id}` : `${PENDING_PREFIX}/${this.id}/${cid}`)
@@ -61,5 +72,6 @@ export class PendingPut {
     for await (const key of this.datastore.queryKeys({ prefix: this.key().toString() + '/' })) {
       await this.datastore.delete(key)
     }
+    this.onEnd?.()
   }
 }

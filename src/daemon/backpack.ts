@@ -206,7 +206,7 @@ export class Backpack {
     this.mesh.start()
     if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
     // puts that died with the last run: drop what they stored
-    for (const put of await this.journal.pending()) {
+    for (const put of await this.journal.leftovers()) {
       this.abandon(put).catch(err => { log('cleaning up an interrupted put failed: %s', err.message) })
     }
     if (await pathExists(repoPaths(this.init.repo).recovering)) this.scheduleRecovery(RECOVERY_FIRST_DELAY_MS, 0, Date.now())
@@ -306,7 +306,7 @@ export class Backpack {
 
   /**
    * A put that failed, was cancelled or died with the node: tell the holders
-   * to drop what it stored, except what a backup or another put in progress
+   * to drop what it stored, except what a backup or a put still running
    * uses (through the outbox, so holders offline now hear it later).
    */
   async abandon (put: PendingPut, graceMs = 0): Promise<void> {
@@ -314,7 +314,8 @@ export class Backpack {
     if (graceMs > 0) await delay(graceMs, this.controller.signal)
     const placed = await put.placed()
     const used = await this.catalog.referenced()
-    for (const other of await this.journal.pending()) {
+    // a put of this run still going may have sent the same chunk
+    for (const other of this.journal.live()) {
       if (other.id === put.id) continue
       for (const p of await other.placed()) used.add(p.cid)
     }

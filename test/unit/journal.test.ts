@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { MemoryDatastore } from 'datastore-core'
+import { PutJournal } from '../../src/backup/journal.js'
+
+describe('PutJournal', () => {
+  it('keeps where each chunk went until the put ends', async () => {
+    const journal = new PutJournal({ datastore: new MemoryDatastore() })
+    const put = journal.begin()
+    await put.record('a', ['p1', 'p2'])
+    await put.record('b', ['p3'])
+    await put.record('a', ['p2'])
+    assert.deepEqual((await put.placed()).sort((x, y) => x.cid.localeCompare(y.cid)), [{ cid: 'a', holders: ['p2'] }, { cid: 'b', holders: ['p3'] }])
+    await put.end()
+    assert.deepEqual(await put.placed(), [])
+  })
+
+  it('tells the puts of an earlier run from the ones still running', async () => {
+    const datastore = new MemoryDatastore()
+    const earlier = new PutJournal({ datastore })
+    const dead = earlier.begin()
+    await dead.record('a', ['p1'])
+
+    // the next run
+    const journal = new PutJournal({ datastore })
+    const running = journal.begin()
+    await running.record('b', ['p2'])
+    assert.deepEqual((await journal.leftovers()).map(p => p.id), [dead.id])
+    assert.deepEqual(journal.live().map(p => p.id), [running.id])
+    await running.end()
+    assert.deepEqual(journal.live(), [])
+  })
+})
