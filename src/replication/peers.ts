@@ -12,8 +12,11 @@ export interface BackpackPeersComponents {
 
 /**
  * The connected peers that speak the chunk protocol, and their order of
- * preference for a chunk: closest first by XOR distance between SHA-256 of
- * the peer id and of the chunk's multihash, as in the DHT's keyspace.
+ * preference for a chunk by rendezvous hashing: highest SHA-256 of the peer
+ * id and the chunk's multihash first. Every peer is first for an equal share
+ * of the chunks (XOR distance, as in the DHT's keyspace, gave one of three
+ * peers half of them), and a peer that joins or leaves moves only the chunks
+ * it ranks first for.
  *
  * Which peers speak the protocol is learned from identify and the peer
  * store; whether they are connected is asked of libp2p each time, since
@@ -22,8 +25,8 @@ export interface BackpackPeersComponents {
  */
 export class BackpackPeers {
   private readonly components: BackpackPeersComponents
-  /** Peers known to serve the chunk protocol, with their DHT keys */
-  private readonly speakers = new Map<string, { id: PeerId, key: Buffer }>()
+  /** Peers known to serve the chunk protocol, with their multihash bytes */
+  private readonly speakers = new Map<string, { id: PeerId, key: Uint8Array }>()
   private readonly listeners = new Set<(peer: PeerId, connected: boolean) => void>()
 
   constructor (components: BackpackPeersComponents) {
@@ -71,7 +74,7 @@ export class BackpackPeers {
   /** A connected peer serves the chunk protocol: tell the listeners. */
   private learn (peer: PeerId): void {
     const key = peer.toString()
-    if (!this.speakers.has(key)) this.speakers.set(key, { id: peer, key: dhtKey(peer.toMultihash().bytes) })
+    if (!this.speakers.has(key)) this.speakers.set(key, { id: peer, key: peer.toMultihash().bytes })
     log('peer %p connected', peer)
     for (const fn of this.listeners) fn(peer, true)
   }
@@ -99,24 +102,21 @@ export class BackpackPeers {
     return this.speakers.get(peer)?.id
   }
 
-  /** Connected peers ordered by closeness to the chunk, without `exclude`. */
+  /** Connected peers in order of preference for the chunk, without `exclude`. */
   rank (cid: CID, exclude: Set<string> = new Set()): PeerId[] {
-    const target = dhtKey(cid.multihash.bytes)
     const connected = this.connected()
-    return [...this.speakers.entries()]
-      .filter(([id]) => !exclude.has(id) && connected.has(id))
-      .map(([, p]) => ({ id: p.id, distance: xor(p.key, target) }))
-      .sort((a, b) => Buffer.compare(a.distance, b.distance))
-      .map(p => p.id)
+    const candidates = [...this.speakers.entries()].filter(([id]) => !exclude.has(id) && connected.has(id)).map(([, p]) => p)
+    return rendezvous(candidates, cid.multihash.bytes).map(p => p.id)
   }
 }
 
-function dhtKey (bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest()
-}
-
-function xor (a: Buffer, b: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(a.length)
-  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i]
-  return out
+/**
+ * Rendezvous (highest random weight) order of `peers` for `target`: by
+ * SHA-256 of the peer's key and the target, highest first.
+ */
+export function rendezvous<P extends { key: Uint8Array }> (peers: P[], target: Uint8Array): P[] {
+  return peers
+    .map(peer => ({ peer, weight: createHash('sha256').update(peer.key).update(target).digest() }))
+    .sort((a, b) => Buffer.compare(b.weight, a.weight))
+    .map(p => p.peer)
 }
