@@ -7,6 +7,7 @@ import { loadConfig } from '../repo/config.js'
 import { initRepo, loadKeys, loadSwarmKey, lockRepo, repoExists, repoPaths, writeFileAtomic } from '../repo/index.js'
 import { createNode } from '../node/index.js'
 import { Backpack } from './backpack.js'
+import { tuneGarbageCollector } from './gc.js'
 import type { Config, ConfigInput } from '../repo/config.js'
 
 const log = logger('backpack:daemon')
@@ -36,6 +37,7 @@ export interface RunningDaemon {
  * node and the control API, write `<repo>/api`. Stops on `stop()`.
  */
 export async function startDaemon (options: StartOptions): Promise<RunningDaemon> {
+  tuneGarbageCollector()
   const paths = repoPaths(options.repo)
   // validate first: a start that fails on bad config must not create a repo
   // whose recovery phrase nobody saw
