@@ -14,6 +14,7 @@ import { Mesh } from '../replication/mesh.js'
 import { BackpackPeers } from '../replication/peers.js'
 import { Placement } from '../replication/placement.js'
 import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
+import { Scrubber } from '../store/scrub.js'
 import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
@@ -109,6 +110,7 @@ export class Backpack {
   readonly repairer: Repairer
   readonly reclaimer: Reclaimer
   readonly leases: LeaseCollector
+  readonly scrubber: Scrubber
   readonly mesh: Mesh
   readonly crypto: CryptoPool
   private reclaimTimer?: NodeJS.Timeout
@@ -192,6 +194,7 @@ export class Backpack {
       leaseMs: config.replication.leaseMs,
       checkIntervalMs: config.replication.leaseCheckIntervalMs
     })
+    this.scrubber = new Scrubber({ store: this.store, datastore }, { intervalMs: config.storage.scrubIntervalMs })
   }
 
   async start (): Promise<void> {
@@ -203,6 +206,7 @@ export class Backpack {
     this.outbox.start()
     this.repairer.start()
     this.leases.start()
+    await this.scrubber.start()
     this.mesh.start()
     if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
     // puts that died with the last run: drop what they stored
@@ -262,6 +266,7 @@ export class Backpack {
     this.mesh.stop()
     this.groups.stop()
     this.leases.stop()
+    await this.scrubber.stop()
     await this.repairer.stop()
     await this.outbox.stop()
     await this.announcer.stop()

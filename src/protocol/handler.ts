@@ -47,7 +47,7 @@ function reply (status: Response.Status, fields: Partial<Response> = {}): Respon
 /**
  * Serves `/backpack/chunk/1.0.0`: store, fetch, has, delete, renew, space,
  * moved. Nothing a peer sends is trusted: sizes are capped, CIDs parsed,
- * bytes re-hashed, deletes allowed only for the chunk's owner.
+ * received bytes re-hashed, deletes allowed only for the chunk's owner.
  */
 export class ChunkHandler {
   private readonly components: ChunkHandlerComponents

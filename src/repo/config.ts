@@ -36,7 +36,7 @@ export const configSchema = z.object({
     provideConcurrency: positive,
     providesPerSecond: positive
   }).strict(),
-  storage: z.object({ limit: size }).strict(),
+  storage: z.object({ limit: size, scrubIntervalMs: positive }).strict(),
   chunking: z.object({ size: z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_CHUNK_SIZE_BYTES) }).strict(),
   transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive, cryptoWorkers: z.number().int().min(0).max(16) }).strict(),
   replication: z.object({

@@ -5,7 +5,8 @@ import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
-import { matchesCid } from '../chunking/index.js'
+import { matchesCid, parseChunkCid } from '../chunking/index.js'
+import { delay } from '../util/concurrency.js'
 import { pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
 
@@ -41,7 +42,7 @@ export interface HeldChunk {
 /**
  * The chunks this node holds for others: content-addressed files in sharded
  * folders, written to a temp file and renamed (a crash never leaves a partial
- * chunk under a real name), re-hashed on write and on read, counted against
+ * chunk under a real name), hashed on write and by `scrub()`, counted against
  * the storage limit. Each chunk records the peers it is held for.
  */
 export class ChunkStore {
@@ -100,20 +101,51 @@ export class ChunkStore {
     return pathExists(this.path(cid))
   }
 
-  /** The chunk's bytes, re-hashed; a copy that no longer matches is removed. */
+  /**
+   * The chunk's bytes as they are on disk. Not re-hashed: every peer that
+   * receives them checks them against the CID (and fails over to another
+   * copy), and `scrub()` checks every copy here in the background.
+   */
   async get (cid: CID): Promise<Uint8Array> {
-    let bytes: Uint8Array
     try {
-      bytes = await readFile(this.path(cid))
+      return await readFile(this.path(cid))
     } catch {
       throw new NotFoundError(`chunk ${cid} is not held here`)
     }
-    if (!matchesCid(cid, bytes)) {
-      log.error('chunk %c is corrupt on disk, removing it', cid)
-      await this.remove(cid)
-      throw new NotFoundError(`chunk ${cid} was corrupt here and has been dropped`)
+  }
+
+  /**
+   * Re-hash every chunk on disk and remove each copy that no longer matches
+   * its CID, with its claims: the owners' next replica check finds it gone
+   * and places it again. Reads at most `bytesPerSecond`.
+   */
+  async scrub (options: { bytesPerSecond?: number, signal?: AbortSignal } = {}): Promise<{ checked: number, dropped: number }> {
+    const rate = options.bytesPerSecond ?? Infinity
+    const started = Date.now()
+    let read = 0
+    let checked = 0
+    let dropped = 0
+    for (const shard of await readdir(this.init.dir)) {
+      if (shard === 'tmp') continue
+      for (const name of await readdir(join(this.init.dir, shard)).catch(() => [])) {
+        options.signal?.throwIfAborted()
+        const cid = parseChunkCid(name)
+        if (cid == null) continue
+        const bytes = await readFile(join(this.init.dir, shard, name)).catch(() => undefined)
+        if (bytes == null) continue
+        checked++
+        if (!matchesCid(cid, bytes)) {
+          log.error('chunk %c is corrupt on disk, removing it', cid)
+          await this.remove(cid)
+          dropped++
+        }
+        read += bytes.byteLength
+        const ahead = read / rate * 1000 - (Date.now() - started)
+        if (ahead > 0) await delay(ahead, options.signal)
+      }
     }
-    return bytes
+    log('scrubbed %d chunks, dropped %d corrupt ones', checked, dropped)
+    return { checked, dropped }
   }
 
   /**
