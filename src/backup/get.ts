@@ -5,13 +5,11 @@ import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { FileExistsError, UnavailableError } from '../errors.js'
 import { pathExists } from '../util/fs.js'
-import { writeAll } from '../chunking/index.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { PROGRESS_INTERVAL_MS } from './put.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
 import type { PeerId } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
 
 const log = logger('backpack:get')
 
@@ -41,7 +39,7 @@ export interface GetResult {
  * that `accept` refuses (wrong hash, does not open), makes way for the next.
  * Without `accept`, copies are checked against the CID as they arrive.
  */
-export async function fetchChunk<T = Uint8ArrayList> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8ArrayList) => Promise<T>, rounds = FETCH_ROUNDS): Promise<T> {
+export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8Array) => Promise<T>, rounds = FETCH_ROUNDS): Promise<T> {
   const { client, peers } = components
   let tried = new Set<string>()
   const attempt = async (peer: PeerId): Promise<T | undefined> => {
@@ -114,7 +112,7 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
       // hash check and decryption run in the crypto workers
       const plain = await fetchChunk(components, cid, chunk.holders, i, options.signal, async sealed => components.crypto.open(sealed, cid))
       if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
-      await writeAll(handle, plain, offsets[i])
+      await handle.write(plain, 0, plain.byteLength, offsets[i])
       done += plain.byteLength
       const now = Date.now()
       if (now - lastProgress >= PROGRESS_INTERVAL_MS) {

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
-import { Uint8ArrayList } from 'uint8arraylist'
 
 const NONCE_BYTES = 12
 const TAG_BYTES = 16
@@ -28,45 +27,30 @@ export class DataCipher {
     this.nonceKey = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/seal-nonce/v1', 32))
   }
 
-  /** Seal a piece into one buffer: nonce ‖ ciphertext ‖ tag. */
   seal (plain: Uint8Array): Uint8Array {
-    return this.sealPieces(plain).subarray()
-  }
-
-  /** Seal a piece, as the list nonce, ciphertext, tag: not copied into one buffer. */
-  sealPieces (plain: Uint8Array): Uint8ArrayList {
     const nonce = createHmac('sha256', this.nonceKey).update(plain).digest().subarray(0, NONCE_BYTES)
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce)
-    const sealed = new Uint8ArrayList(nonce, cipher.update(plain))
+    const out = Buffer.allocUnsafe(plain.byteLength + SEAL_OVERHEAD_BYTES)
+    nonce.copy(out, 0)
+    const body = cipher.update(plain)
+    body.copy(out, NONCE_BYTES)
     const final = cipher.final()
-    if (final.byteLength > 0) sealed.append(final)
-    sealed.append(cipher.getAuthTag())
-    return sealed
+    final.copy(out, NONCE_BYTES + body.length)
+    cipher.getAuthTag().copy(out, NONCE_BYTES + body.length + final.length)
+    return out
   }
 
-  /** Open sealed bytes into one buffer (manifests). */
-  open (sealed: Uint8Array | Uint8ArrayList): Uint8Array {
-    return this.openPieces(sealed).subarray()
-  }
-
-  /**
-   * Open sealed bytes, one piece of plaintext per buffer of `sealed`: a
-   * chunk that arrived in many frames is never joined into one buffer.
-   */
-  openPieces (sealed: Uint8Array | Uint8ArrayList): Uint8ArrayList {
-    const length = sealed.byteLength
-    if (length < SEAL_OVERHEAD_BYTES) throw new DecryptError('sealed data too short')
-    const list = sealed instanceof Uint8ArrayList ? sealed : new Uint8ArrayList(sealed)
-    const decipher = createDecipheriv('aes-256-gcm', this.key, list.subarray(0, NONCE_BYTES))
-    decipher.setAuthTag(list.subarray(length - TAG_BYTES, length))
-    const plain = new Uint8ArrayList()
+  open (sealed: Uint8Array): Uint8Array {
+    if (sealed.byteLength < SEAL_OVERHEAD_BYTES) throw new DecryptError('sealed data too short')
+    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
+    const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, NONCE_BYTES))
+    decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES))
     try {
-      for (const buf of list.sublist(NONCE_BYTES, length - TAG_BYTES)) plain.append(decipher.update(buf))
+      const body = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES))
       const final = decipher.final()
-      if (final.byteLength > 0) plain.append(final)
+      return final.length === 0 ? body : Buffer.concat([body, final])
     } catch {
       throw new DecryptError('sealed data does not open with this node\'s key')
     }
-    return plain
   }
 }

@@ -3,9 +3,7 @@ import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
 import { BadHashError } from '../errors.js'
 import { DataCipher, DecryptError } from './cipher.js'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { cidOf, matchesCid } from './index.js'
-import type { ChunkBytes } from './index.js'
 import type { Job, JobResult } from './crypto-worker.js'
 
 /** @default the cores of the machine, at most 4 */
@@ -110,9 +108,9 @@ export class CryptoPool {
    * Seal a piece: its sealed bytes and their CID. `plain` is handed over;
    * its whole buffer comes back as `spare`, free for the next piece.
    */
-  async seal (plain: Uint8Array): Promise<{ sealed: ChunkBytes, cid: CID, spare?: ArrayBuffer }> {
+  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID, spare?: ArrayBuffer }> {
     if (this.inline != null) {
-      const sealed = this.inline.sealPieces(plain)
+      const sealed = this.inline.seal(plain)
       return { sealed, cid: cidOf(sealed), spare: plain.buffer as ArrayBuffer }
     }
     const result = await this.run({ op: 'seal' }, plain)
@@ -120,14 +118,12 @@ export class CryptoPool {
   }
 
   /** Check sealed bytes against their CID and open them. `sealed` is handed over. */
-  async open (sealed: ChunkBytes, cid: CID): Promise<ChunkBytes> {
+  async open (sealed: Uint8Array, cid: CID): Promise<Uint8Array> {
     if (this.inline != null) {
       if (!matchesCid(cid, sealed)) throw new BadHashError(`bytes do not match ${cid}`)
-      return this.inline.openPieces(sealed)
+      return this.inline.open(sealed)
     }
-    // a worker takes one buffer
-    const whole = sealed instanceof Uint8ArrayList ? sealed.subarray() : sealed
-    const result = await this.run({ op: 'open', cid: cid.toString() } as Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, whole)
+    const result = await this.run({ op: 'open', cid: cid.toString() } as Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, sealed)
     return new Uint8Array(result.buffer as ArrayBuffer, 0, result.length)
   }
 }

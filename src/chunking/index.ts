@@ -1,9 +1,5 @@
-import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { Uint8ArrayList } from 'uint8arraylist'
-import type { FileHandle } from 'node:fs/promises'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
@@ -11,40 +7,17 @@ import { equals } from 'uint8arrays/equals'
 /** @default 1 MiB */
 export const DEFAULT_CHUNK_SIZE_BYTES = 1024 * 1024
 
-/** Chunk bytes: one buffer, or views of the frames they arrived in. */
-export type ChunkBytes = Uint8Array | Uint8ArrayList
-
 /** A chunk's name: CIDv1, raw codec, sha2-256 of its bytes. */
-export function cidOf (bytes: ChunkBytes): CID {
-  return CID.createV1(raw.code, Digest.create(sha256.code, sha256Of(bytes)))
-}
-
-function sha256Of (bytes: ChunkBytes): Uint8Array {
-  const hash = createHash('sha256')
-  if (bytes instanceof Uint8ArrayList) {
-    for (const buf of bytes) hash.update(buf)
-  } else {
-    hash.update(bytes)
-  }
-  return hash.digest()
+export function cidOf (bytes: Uint8Array): CID {
+  const digest = sha256.digest(bytes)
+  if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node.js')
+  return CID.createV1(raw.code, digest)
 }
 
 /** Do these bytes hash to this CID? Only sha2-256 CIDs are accepted. */
-export function matchesCid (cid: CID, bytes: ChunkBytes): boolean {
+export function matchesCid (cid: CID, bytes: Uint8Array): boolean {
   if (cid.multihash.code !== sha256.code) return false
-  return equals(sha256Of(bytes), cid.multihash.digest)
-}
-
-/** Write chunk bytes at `position` of an open file, every byte, in one call per list. */
-export async function writeAll (handle: FileHandle, bytes: ChunkBytes, position: number): Promise<void> {
-  let buffers = bytes instanceof Uint8ArrayList ? [...bytes] : [bytes]
-  while (buffers.length > 0) {
-    let { bytesWritten } = await handle.writev(buffers, position)
-    position += bytesWritten
-    // a short write: go on after what was written
-    while (buffers.length > 0 && bytesWritten >= buffers[0].byteLength) bytesWritten -= buffers.shift()!.byteLength
-    if (bytesWritten > 0) buffers[0] = buffers[0].subarray(bytesWritten)
-  }
+  return equals(cidOf(bytes).multihash.digest, cid.multihash.digest)
 }
 
 /** Parse CID bytes or text from outside; undefined when not a raw sha2-256 CIDv1. */

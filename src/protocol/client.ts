@@ -1,8 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
-import { decodeResponse, encodeRequest } from './codec.js'
-import type { ChunkBytes, IncomingResponse, OutgoingRequest } from './codec.js'
-import type { Uint8ArrayList } from 'uint8arraylist'
+import { encodeRequest } from './codec.js'
 import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
@@ -113,8 +111,8 @@ export class ChunkClient {
   }
 
   /** Send one request and read its response. */
-  async request (peer: PeerId, request: Partial<OutgoingRequest> & { type: Request.Type }, options: RequestOptions = {}): Promise<IncomingResponse> {
-    const full: OutgoingRequest = { cids: [], data: new Uint8Array(0), ...request }
+  async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions = {}): Promise<Response> {
+    const full: Request = { cids: [], data: new Uint8Array(0), ...request }
     const signal = options.signal != null
       ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
       : AbortSignal.timeout(this.timeoutMs)
@@ -123,7 +121,7 @@ export class ChunkClient {
       const { entry, reused } = await this.acquire(peer, signal)
       try {
         await entry.lp.write(encodeRequest(full), { signal })
-        const response = decodeResponse(await entry.lp.read({ signal }))
+        const response = Response.decode(await entry.lp.read({ signal }))
         this.release(peer, entry)
         return response
       } catch (err: any) {
@@ -139,7 +137,7 @@ export class ChunkClient {
   }
 
   /** Store a chunk on a peer; `owner` when handing on someone else's chunk. */
-  async put (peer: PeerId, cid: CID, data: ChunkBytes, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
+  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
     const response = await this.request(peer, {
       type: Request.Type.PUT,
       cids: [cid.bytes],
@@ -155,7 +153,7 @@ export class ChunkClient {
    * Fetch a chunk; its bytes are verified against the CID unless `verify`
    * is false (the caller checks them itself, e.g. in a worker).
    */
-  async get (peer: PeerId, cid: CID, options: RequestOptions & { verify?: boolean } = {}): Promise<Uint8ArrayList> {
+  async get (peer: PeerId, cid: CID, options: RequestOptions & { verify?: boolean } = {}): Promise<Uint8Array> {
     const response = await this.request(peer, { type: Request.Type.GET, cids: [cid.bytes] }, options)
     check(response, peer)
     if (options.verify !== false && !matchesCid(cid, response.data)) {
@@ -220,7 +218,7 @@ export class ChunkClient {
 }
 
 /** Turn a non-OK status into the matching typed error. */
-function check (response: Pick<Response, 'status' | 'message'>, peer: PeerId): void {
+function check (response: Response, peer: PeerId): void {
   const detail = response.message !== '' ? `: ${response.message}` : ''
   switch (response.status) {
     case Response.Status.OK: return

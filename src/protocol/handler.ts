@@ -1,12 +1,11 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { decodeRequest, encodeResponse } from './codec.js'
+import { encodeResponse } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
-import type { IncomingRequest, OutgoingResponse } from './codec.js'
 import type { ChunkStore } from '../store/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -41,7 +40,7 @@ export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
   }
 }
 
-function reply (status: Response.Status, fields: Partial<OutgoingResponse> = {}): OutgoingResponse {
+function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
   return { status, data: new Uint8Array(0), have: [], message: '', cids: [], ...fields }
 }
 
@@ -95,11 +94,11 @@ export class ChunkHandler {
       stream.abort(err)
     }
     while (true) {
-      let request: IncomingRequest
+      let request: Request
       try {
         const bytes = await lp.read({ signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
         try {
-          request = decodeRequest(bytes)
+          request = Request.decode(bytes)
         } catch (err: any) {
           await refuse(Response.Status.ERROR, err)
           return
@@ -119,7 +118,7 @@ export class ChunkHandler {
   }
 
   /** One request from `remote`; never throws for bad input. */
-  async handleRequest (request: IncomingRequest | Request, remote: PeerId): Promise<OutgoingResponse> {
+  async handleRequest (request: Request, remote: PeerId): Promise<Response> {
     const { store } = this.components
     if (request.cids.length > MAX_CIDS_PER_REQUEST) {
       return reply(Response.Status.TOO_LARGE, { message: `at most ${MAX_CIDS_PER_REQUEST} CIDs per request` })

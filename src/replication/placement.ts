@@ -1,6 +1,5 @@
 import { logger } from '@libp2p/logger'
 import type { BackpackPeers } from './peers.js'
-import type { ChunkBytes } from '../chunking/index.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -64,7 +63,7 @@ export class Placement {
     return owner == null ? this.components.ownGroup : this.components.groupOf?.(owner.toString())
   }
 
-  async place (cid: CID, bytes: ChunkBytes, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
+  async place (cid: CID, bytes: Uint8Array, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
     const candidates = this.components.peers.rank(cid, new Set(options.exclude)).filter(p => !ruledOut(session, p.toString()))
     const holders: string[] = []
     let next = 0

@@ -1,7 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { newSession } from './placement.js'
-import type { ChunkBytes } from '../chunking/index.js'
 import type { Catalog, CatalogEntry } from '../backup/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
@@ -23,7 +22,7 @@ export interface RepairComponents {
   /** Which of `cids` does `peer` hold for us; renews our lease on them */
   renew: (peer: PeerId, cids: CID[], signal: AbortSignal) => Promise<boolean[]>
   /** A sealed chunk from these holders (or the DHT's providers) */
-  fetch: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<ChunkBytes>
+  fetch: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
   /** A lost holder that may come back: tell it to drop its now surplus copy */
   forget: (holder: string, cids: string[]) => Promise<void>
 }

@@ -5,8 +5,7 @@ import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
-import { matchesCid, parseChunkCid, writeAll } from '../chunking/index.js'
-import type { ChunkBytes } from '../chunking/index.js'
+import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
 import { pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
@@ -153,7 +152,7 @@ export class ChunkStore {
    * Store a chunk for `owner`. Refuses bytes that do not match the CID
    * (BadHashError) and anything beyond the limit (NoSpaceError).
    */
-  async put (cid: CID, bytes: ChunkBytes, owner: string): Promise<void> {
+  async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
     if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
     if (!(await this.holdsIntact(cid))) {
       await this.writeOnce(cid, bytes)
@@ -179,7 +178,7 @@ export class ChunkStore {
     return false
   }
 
-  private async writeOnce (cid: CID, bytes: ChunkBytes): Promise<void> {
+  private async writeOnce (cid: CID, bytes: Uint8Array): Promise<void> {
     const key = cid.toString()
     let pending = this.writing.get(key)
     if (pending == null) {
@@ -189,7 +188,7 @@ export class ChunkStore {
     await pending
   }
 
-  private async writeFile (cid: CID, bytes: ChunkBytes): Promise<void> {
+  private async writeFile (cid: CID, bytes: Uint8Array): Promise<void> {
     const size = bytes.byteLength
     if (size > this.free) {
       throw new NoSpaceError(`no space for ${size} bytes: ${this.usedBytes} of ${this.limitBytes} used`)
@@ -199,7 +198,7 @@ export class ChunkStore {
     try {
       const handle = await open(tmp, 'w', 0o600)
       try {
-        await writeAll(handle, bytes, 0)
+        await handle.writeFile(bytes)
         if (this.init.fsync !== false) await handle.datasync()
       } finally {
         await handle.close()
