@@ -109,7 +109,7 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
     await forEachConcurrent(entry.chunks.keys(), init.chunksInFlight, async i => {
       const chunk = entry.chunks[i]
       const cid = CID.parse(chunk.cid)
-      // hash check and decryption run in the crypto workers
+      // hash check and decryption, on this thread or a crypto worker (transfer.cryptoWorkers)
       const plain = await fetchChunk(components, cid, chunk.holders, i, options.signal, async sealed => components.crypto.open(sealed, cid))
       if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
       await handle.write(plain, 0, plain.byteLength, offsets[i])

@@ -90,7 +90,7 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
     pieces = readPieces(path, init.chunkSize, { signal: options.signal, alloc: () => spares.pop() })
     await forEachConcurrent(pieces, init.chunksInFlight, async piece => {
       const size = piece.bytes.byteLength
-      // sealing and hashing run in the crypto workers; piece.bytes is handed over
+      // sealing and hashing, on this thread or a crypto worker; piece.bytes is handed over
       const { sealed, cid, spare } = await crypto.seal(piece.bytes)
       if (spare != null && spare.byteLength === init.chunkSize && spares.length < init.chunksInFlight) spares.push(Buffer.from(spare))
       // the peers that may take it, then (once placed) those that did: a

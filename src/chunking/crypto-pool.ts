@@ -18,10 +18,12 @@ interface Pending {
 }
 
 /**
- * Seals pieces and opens chunks in worker threads, so hashing and
- * encryption run beside the network work of the main thread instead of
- * taking turns with it. Bytes move as transferred ArrayBuffers, not copies;
- * a buffer handed in must not be used by the caller afterwards.
+ * Seals pieces and opens chunks, on the calling thread (size 0, the
+ * daemon's default: on two cores the hand-off to a worker cost more than it
+ * freed) or in worker threads, so hashing and encryption run beside the
+ * network work of the main thread. Bytes move to workers as transferred
+ * ArrayBuffers, not copies; a buffer handed in must not be used by the
+ * caller afterwards.
  */
 export class CryptoPool {
   private readonly workers: Worker[] = []
