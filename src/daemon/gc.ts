@@ -3,15 +3,14 @@ import { setFlagsFromString } from 'node:v8'
 /**
  * V8's heap growing factor for the daemon, in percent above the live heap.
  *
- * A daemon's JavaScript heap is small (about 25 MB), so V8's default factor
- * gives it an old-generation limit only some 25 MB above that; the chunk
- * buffers that live through a scavenge (every chunk in flight does) count
- * toward it, and V8 ran a full mark-compact every 7-9 MiB of chunk traffic:
- * a fifth to a third of every process's CPU in a transfer. At 300 % the
- * limit is four times the live heap, the heap itself stays about as small,
- * and the buffers are freed by scavenges or the collections that external
- * memory pressure starts. Measured with `npm run bench` (see
- * BENCHMARKS.md): gets and puts about 1.5x as fast.
+ * A daemon's JavaScript heap is small (about 25 MB), and with V8's default
+ * factor its old-generation limit sat about 25 MB above it (`--trace-gc`):
+ * moving chunks, V8 started a full mark-compact every 7-9 MiB of traffic, a
+ * fifth to a third of every process's CPU in a transfer. At 300 % the limit
+ * is four times the live heap, the heap itself stays about as small, and
+ * chunk buffers are freed by scavenges or by the collections that V8 starts
+ * for external memory (about every 64 MB of it). Measured by A/B runs and
+ * `npm run bench` (see BENCHMARKS.md): gets and puts about 1.5x as fast.
  */
 export const HEAP_GROWING_PERCENT = 300
 
