@@ -67,17 +67,24 @@ export class ChunkStore {
     await rm(this.tmpDir, { recursive: true, force: true })
     await mkdir(this.tmpDir, { recursive: true })
     let used = 0
-    for (const shard of await readdir(this.init.dir)) {
-      if (shard === 'tmp') continue
-      for (const name of await readdir(join(this.init.dir, shard)).catch(() => [])) {
-        used += (await stat(join(this.init.dir, shard, name)).catch(() => ({ size: 0 }))).size
-      }
+    for await (const { path } of this.files()) {
+      used += (await stat(path).catch(() => ({ size: 0 }))).size
     }
     this.usedBytes = used
     log('holding %d bytes, limit %d', used, this.limitBytes)
   }
 
   async stop (): Promise<void> {}
+
+  /** Every file in the shard folders (not the temp folder). */
+  private async * files (): AsyncGenerator<{ name: string, path: string }> {
+    for (const shard of await readdir(this.init.dir)) {
+      if (shard === 'tmp') continue
+      for (const name of await readdir(join(this.init.dir, shard)).catch(() => [])) {
+        yield { name, path: join(this.init.dir, shard, name) }
+      }
+    }
+  }
 
   get used (): number { return this.usedBytes }
   get limit (): number { return this.limitBytes }
@@ -125,24 +132,21 @@ export class ChunkStore {
     let read = 0
     let checked = 0
     let dropped = 0
-    for (const shard of await readdir(this.init.dir)) {
-      if (shard === 'tmp') continue
-      for (const name of await readdir(join(this.init.dir, shard)).catch(() => [])) {
-        options.signal?.throwIfAborted()
-        const cid = parseChunkCid(name)
-        if (cid == null) continue
-        const bytes = await readFile(join(this.init.dir, shard, name)).catch(() => undefined)
-        if (bytes == null) continue
-        checked++
-        if (!matchesCid(cid, bytes)) {
-          log.error('chunk %c is corrupt on disk, removing it', cid)
-          await this.remove(cid)
-          dropped++
-        }
-        read += bytes.byteLength
-        const ahead = read / rate * 1000 - (Date.now() - started)
-        if (ahead > 0) await delay(ahead, options.signal)
+    for await (const { name, path } of this.files()) {
+      options.signal?.throwIfAborted()
+      const cid = parseChunkCid(name)
+      if (cid == null) continue
+      const bytes = await readFile(path).catch(() => undefined)
+      if (bytes == null) continue
+      checked++
+      if (!matchesCid(cid, bytes)) {
+        log.error('chunk %c is corrupt on disk, removing it', cid)
+        await this.remove(cid)
+        dropped++
       }
+      read += bytes.byteLength
+      const ahead = read / rate * 1000 - (Date.now() - started)
+      if (ahead > 0) await delay(ahead, options.signal)
     }
     log('scrubbed %d chunks, dropped %d corrupt ones', checked, dropped)
     return { checked, dropped }
@@ -303,10 +307,11 @@ export class ChunkStore {
   }
 }
 
-function encodeTime (ms: number): Uint8Array {
+/** A time (ms since the epoch) as datastore value: decimal text. */
+export function encodeTime (ms: number): Uint8Array {
   return new TextEncoder().encode(String(ms))
 }
 
-function decodeTime (bytes: Uint8Array): number {
+export function decodeTime (bytes: Uint8Array): number {
   return Number(new TextDecoder().decode(bytes))
 }

@@ -1,5 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
+import { decodeTime, encodeTime } from './index.js'
 import type { ChunkStore } from './index.js'
 import type { Datastore } from 'interface-datastore'
 
@@ -41,8 +42,7 @@ export class Scrubber {
     let last = await this.lastPass()
     if (last == null) {
       // a new node holds nothing yet; a node that held chunks before scrubbing existed waits one interval
-      last = Date.now()
-      await this.components.datastore.put(LAST_SCRUB_KEY, new TextEncoder().encode(String(last)))
+      last = await this.recordPass()
     }
     this.schedule(last + this.init.intervalMs)
   }
@@ -55,7 +55,7 @@ export class Scrubber {
 
   private async lastPass (): Promise<number | undefined> {
     try {
-      const value = Number(new TextDecoder().decode(await this.components.datastore.get(LAST_SCRUB_KEY)))
+      const value = decodeTime(await this.components.datastore.get(LAST_SCRUB_KEY))
       return Number.isFinite(value) ? value : undefined
     } catch {
       return undefined
@@ -79,7 +79,14 @@ export class Scrubber {
   /** One pass over every chunk now. */
   async pass (): Promise<{ checked: number, dropped: number }> {
     const result = await this.components.store.scrub({ bytesPerSecond: this.init.bytesPerSecond ?? SCRUB_BYTES_PER_SECOND, signal: this.controller.signal })
-    await this.components.datastore.put(LAST_SCRUB_KEY, new TextEncoder().encode(String(Date.now())))
+    await this.recordPass()
     return result
+  }
+
+  /** Keep now as the time of the last pass. */
+  private async recordPass (): Promise<number> {
+    const now = Date.now()
+    await this.components.datastore.put(LAST_SCRUB_KEY, encodeTime(now))
+    return now
   }
 }
