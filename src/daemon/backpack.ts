@@ -137,9 +137,7 @@ export class Backpack {
     this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
-      onMoved: async (from, to, cids) => {
-        await this.catalog.moveHolder(from, to, new Set(cids.map(c => c.toString())))
-      },
+      onMoved: async (from, to, cids) => { await this.moved(from, to, cids.map(String)) },
       onGroup: async (owner, group, sender) => { await this.groups.stored(owner, group, sender) }
     })
     this.peers = new BackpackPeers({ libp2p })
@@ -320,14 +318,39 @@ export class Backpack {
     const placed = await put.placed()
     const used = await this.catalog.referenced()
     // a put of this run still going may have sent the same chunk
-    for (const other of this.journal.live()) {
-      if (other.id === put.id) continue
-      for (const p of await other.placed()) used.add(p.cid)
-    }
+    for (const cid of await this.livePutChunks(put)) used.add(cid)
     const byHolder = await this.queueDrops(placed, used)
     await put.end()
     if (placed.length > 0) log('an interrupted put stored %d chunks; %d holders told to drop them', placed.length, byHolder.size)
     await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h).catch(() => {})))
+  }
+
+  /** The chunks that the puts of this run still going (but `except`) placed. */
+  private async livePutChunks (except?: PendingPut): Promise<Set<string>> {
+    const cids = new Set<string>()
+    for (const put of this.journal.live()) {
+      if (put.id === except?.id) continue
+      for (const p of await put.placed()) cids.add(p.cid)
+    }
+    return cids
+  }
+
+  /**
+   * A holder handed our chunks on to `to`: where the catalog has it as their
+   * holder, `to` takes its place. A copy the catalog did not have it for (one
+   * it had been told to drop after repair replaced it, and handed on first)
+   * is surplus at `to` too: `to` is told to drop it, or nothing would ever
+   * delete that copy.
+   */
+  private async moved (from: string, to: string, cids: string[]): Promise<void> {
+    await this.catalog.moveHolder(from, to, new Set(cids))
+    const recorded = await this.catalog.holdersOf()
+    const stray = cids.filter(cid => recorded.get(cid)?.has(to) !== true).map(cid => ({ cid, holders: [to] }))
+    if (stray.length === 0) return
+    const byHolder = await this.queueDrops(stray, await this.livePutChunks())
+    if (byHolder.size > 0) log('%s handed on %d chunks it was not recorded for; %s told to drop them', from, stray.length, to)
+    // not awaited: the holder waits for this answer
+    this.outbox.flush(to).catch(() => {})
   }
 
   /** Check replicas and repair: every backup, or the one named. */
