@@ -98,9 +98,10 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
       // Not awaited here: a datastore write waits for a thread of the pool
       // that reads the file, and holding each chunk for it cost a tenth of
       // the put's speed
-      const intent = pending.record(cid.toString(), peers.rank(cid, exclude).map(String))
+      const ranked = peers.rank(cid, exclude)
+      const intent = pending.record(cid.toString(), ranked.map(String))
       intent.catch(() => {})
-      const holders = await placement.place(cid, sealed, desired, session, { exclude, signal: options.signal })
+      const holders = await placement.place(cid, sealed, desired, session, { ranked, signal: options.signal })
       if (holders.length === 0) throw new UnavailableError(noPeers())
       const placed = intent.then(async () => pending.record(cid.toString(), holders))
       placed.catch(() => {}) // seen by the Promise.all below, or moot once the put failed
@@ -121,8 +122,9 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
   const body = { name, size: info.size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
   const sealedManifest = cipher.seal(encodeManifest(body))
   const id = cidOf(sealedManifest)
-  await pending.record(id.toString(), peers.rank(id, exclude).map(String))
-  const manifestHolders = await placement.place(id, sealedManifest, desired, session, { exclude, signal: options.signal, manifest: true })
+  const ranked = peers.rank(id, exclude)
+  await pending.record(id.toString(), ranked.map(String))
+  const manifestHolders = await placement.place(id, sealedManifest, desired, session, { ranked, signal: options.signal, manifest: true })
   if (manifestHolders.length === 0) throw new UnavailableError(noPeers())
   await pending.record(id.toString(), manifestHolders)
   const entry: CatalogEntry = { id: id.toString(), ...body, manifest: { holders: manifestHolders } }

@@ -44,6 +44,8 @@ export interface PlaceOptions {
   owner?: PeerId
   /** The chunk is a backup's manifest (holders list it for its owner) */
   manifest?: boolean
+  /** The candidates as `peers.rank(cid, exclude)` gave them, when the caller has them already */
+  ranked?: PeerId[]
 }
 
 /**
@@ -64,7 +66,7 @@ export class Placement {
   }
 
   async place (cid: CID, bytes: Uint8Array, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
-    const candidates = this.components.peers.rank(cid, new Set(options.exclude)).filter(p => !ruledOut(session, p.toString()))
+    const candidates = (options.ranked ?? this.components.peers.rank(cid, new Set(options.exclude))).filter(p => !ruledOut(session, p.toString()))
     const holders: string[] = []
     let next = 0
     const slot = async (): Promise<void> => {
