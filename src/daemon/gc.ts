@@ -16,10 +16,10 @@ export const HEAP_GROWING_PERCENT = 300
 
 /**
  * The V8 flags the daemon sets for itself: none that the user set on the
- * command line or in NODE_OPTIONS.
+ * command line (Node refuses this flag in NODE_OPTIONS).
  */
-export function gcFlags (execArgv: string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
-  const given = [...execArgv, ...nodeOptions.split(/\s+/)].map(arg => arg.replaceAll('_', '-'))
+export function gcFlags (execArgv: string[] = process.execArgv): string[] {
+  const given = execArgv.map(arg => arg.replaceAll('_', '-'))
   return given.some(arg => arg.startsWith('--heap-growing-percent')) ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]
 }
 
