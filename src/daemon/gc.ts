@@ -8,8 +8,8 @@ import { setFlagsFromString } from 'node:v8'
  * moving chunks, V8 started a full mark-compact every 7-9 MiB of traffic, a
  * fifth to a third of every process's CPU in a transfer. At 300 % the limit
  * is four times the live heap, the heap itself stays about as small, and
- * chunk buffers are freed by scavenges or by the collections that V8 starts
- * for external memory (about every 64 MB of it). Measured by A/B runs and
+ * chunk buffers are freed by the scavenges V8 starts once about 32 MB of
+ * young ones exist (a few wait for a mark-compact). Measured by A/B runs and
  * `npm run bench` (see BENCHMARKS.md): gets and puts about 1.5x as fast.
  */
 export const HEAP_GROWING_PERCENT = 300
