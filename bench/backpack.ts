@@ -20,6 +20,8 @@ export interface PhaseRun {
   cliRss: number
   /** Peak RSS of each daemon during the command, bytes; index 0 is the owner */
   daemonRss: number[]
+  /** CPU ms of the CLI and every daemon during the command; undefined when not measured */
+  cpuMs?: number
 }
 
 export interface BackpackRuns {
@@ -51,8 +53,10 @@ export async function measureBackpack (network: Network, dir: string, bytes: num
       const sha = await writeRandomFile(file, bytes)
 
       await network.resetPeaks()
+      let cpu = await network.cpu()
       const put = await network.cli(owner, ['put', file, '--replicas', String(replicas), '--json'], COMMAND_TIMEOUT_MS)
       const putRss = await network.peaks()
+      const putCpu = cpuUsed(cpu, await network.cpu(), put.cpuMs)
       if (put.code === EXIT_USAGE) {
         return { ...result, status: 'not available', notes: [`backpack put exited 2: ${firstLine(put.stderr)}`] }
       }
@@ -61,13 +65,15 @@ export async function measureBackpack (network: Network, dir: string, bytes: num
         continue
       }
       const [entry] = JSON.parse(put.stdout) as Array<{ id: string, size: number, replicas: { actual: number } }>
-      result.put.push({ mbps: mbps(bytes, put.ms), ms: put.ms, cliRss: put.peakRss, daemonRss: putRss })
+      result.put.push({ mbps: mbps(bytes, put.ms), ms: put.ms, cliRss: put.peakRss, daemonRss: putRss, cpuMs: putCpu })
       result.replicas.push(entry.replicas.actual)
       if (put.code === EXIT_DEGRADED) result.notes.push(`put ${run + 1} ${firstLine(put.stderr)}`)
 
       await network.resetPeaks()
+      cpu = await network.cpu()
       const get = await network.cli(owner, ['get', entry.id, '-o', out, '--force', '--json'], COMMAND_TIMEOUT_MS)
       const getRss = await network.peaks()
+      const getCpu = cpuUsed(cpu, await network.cpu(), get.cpuMs)
       if (get.code !== 0) {
         fail(`get ${run + 1} exited ${get.code}: ${firstLine(get.stderr)}`)
         continue
@@ -76,13 +82,19 @@ export async function measureBackpack (network: Network, dir: string, bytes: num
         fail(`get ${run + 1} returned different bytes`)
         continue
       }
-      result.get.push({ mbps: mbps(bytes, get.ms), ms: get.ms, cliRss: get.peakRss, daemonRss: getRss })
+      result.get.push({ mbps: mbps(bytes, get.ms), ms: get.ms, cliRss: get.peakRss, daemonRss: getRss, cpuMs: getCpu })
     } finally {
       await rm(file, { force: true })
       await rm(out, { force: true })
     }
   }
   return result
+}
+
+/** CPU ms of the daemons between two readings, plus the CLI's; undefined when any is unknown */
+function cpuUsed (before: Array<number | undefined>, after: Array<number | undefined>, cli?: number): number | undefined {
+  if (cli == null || [...before, ...after].some(v => v == null)) return undefined
+  return cli + after.reduce<number>((sum, a, i) => sum + (a ?? 0) - (before[i] ?? 0), 0)
 }
 
 function firstLine (text: string): string {

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { measureBackpack } from './backpack.js'
 import { measureCeiling } from './ceiling.js'
+import { perMiB } from './cpu.js'
 import { measureDht } from './dht.js'
 import { writeRandomFile } from './files.js'
 import { heliaInstalled, installHelia, measureHelia } from './helia.js'
@@ -100,7 +101,9 @@ async function ceilingRows (plan: Plan): Promise<Row[]> {
   for (const size of plan.sizes) {
     log(`ceiling ${mib(size)}`)
     const r = await measureCeiling(size, plan.runs)
-    rows.push(row('ceiling', `ceiling ${mib(size)}`, 'MB/s', r.mbps, { receiver: r.rss.receiver, sender: r.rss.sender }))
+    const ceiling = row('ceiling', `ceiling ${mib(size)}`, 'MB/s', r.mbps, { receiver: r.rss.receiver, sender: r.rss.sender })
+    ceiling.cpu = r.cpuMs.map(ms => perMiB(ms, size))
+    rows.push(ceiling)
   }
   return rows
 }
@@ -136,6 +139,7 @@ async function backpackRows (plan: Plan, tmp: string, notes: string[]): Promise<
             owner: daemonMax(0, 1),
             'peers max': daemonMax(1)
           }, notes.join('; '))
+          if (runs.every(x => x.cpuMs != null)) measured.cpu = runs.map(x => perMiB(x.cpuMs ?? 0, size))
           if (runs.length < plan.runs) measured.status = 'failed'
           rows.push(measured)
         }
@@ -197,6 +201,7 @@ function methodNotes (plan: Plan): string[] {
     'MB/s is 10^6 bytes per second. RSS is the kernel\'s peak (VmHWM); a daemon\'s peak is reset (clear_refs) before each command, the CLI\'s comes from /usr/bin/time.',
     'ceiling: bench/ceiling-peer.ts in two processes, TCP + noise + yamux on 127.0.0.1, one stream, 1 MiB writes with backpressure, after a 32 MiB warm-up; from opening the stream to the receiver\'s answer after the last byte.',
     `backpack: ${plan.daemons} \`backpack start --no-mdns\` daemons on 127.0.0.1 joined through the first; \`put FILE --replicas N --json\` then \`get ID -o OUT --force --json\` from the first node; a fresh random file each run; bytes compared after get. MB/s = file size / wall-clock time of the CLI command. RSS: cli, owner (the daemon that puts and gets), peers max (the largest of the other daemons; each listed in notes).`,
+    'CPU: user + system time of every thread of the case\'s processes (both ceiling processes, each measuring itself from the stream\'s opening to the answer; the CLI from /usr/bin/time and every daemon from /proc/<pid>/stat for backpack), per MiB moved. "At most" is the speed at which that CPU would keep every core of the machine busy.',
     'Helia: bench/helia/add.mjs adds the file (timed inside the process, from the file) with `createHeliaLight` + `withLibp2pLight` (TCP, noise, yamux, identify) + `withBitswap` and `blockstore-fs`; bench/helia/fetch.mjs, a fresh process and blockstore, dials it directly (no DHT, mDNS or bootstrap) and `unixfs.cat`s the file into a file (timed from the dial to the last byte written).',
     `DHT: ${plan.dht.nodes} in-process nodes made by src/node's createNode (backpack's kad-dht settings) on 127.0.0.1, each joined to node 0 and 3 random others; after the routing tables settle, ${plan.dht.trials} rounds of provide (a random CID) from one node and findProviders (stopped at the first provider) from another, preferably one not holding the record. Hops: peers from the local routing table are hop 1, a peer learnt from a hop-h answer is hop h + 1. RPC: median time from a query to its answer. All nodes share one process and 2 cores, so RPC times include waiting for the event loop.`
   ]

@@ -1,10 +1,12 @@
 // One side of the ceiling measurement, run as its own process:
 //   node dist/bench/ceiling-peer.js serve
 //     prints `addr: <multiaddr>`, counts the bytes of each inbound stream and
-//     answers one byte when the sender has closed; runs until stdin closes.
+//     answers one byte when the sender has closed; prints `{"bytes","cpuMs"}`
+//     per stream (its CPU time from the stream's opening to the answer); runs
+//     until stdin closes.
 //   node dist/bench/ceiling-peer.js send ADDR BYTES RUNS
 //     after a 32 MiB warm-up, opens RUNS streams one after another, writes BYTES in 1 MiB writes with
-//     backpressure, waits for the answer; prints `{"bytes","ms"}` per run.
+//     backpressure, waits for the answer; prints `{"bytes","ms","cpuMs"}` per run.
 // A plain libp2p stream with backpack's transport, encryption and muxer.
 import '../src/util/polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -18,6 +20,12 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 export const CEILING_PROTOCOL = '/backpack-bench/ceiling/1.0.0'
 const WRITE_BYTES = 1024 * 1024
 const WARMUP_BYTES = 32 * 1024 * 1024
+
+/** CPU ms (user + system, every thread) this process used since `from` */
+function cpuMsSince (from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from)
+  return (used.user + used.system) / 1000
+}
 
 async function createPeer (): Promise<Libp2p> {
   return createLibp2p({
@@ -34,10 +42,12 @@ async function serve (): Promise<void> {
   const node = await createPeer()
   await node.handle(CEILING_PROTOCOL, async (stream: Stream) => {
     try {
+      const cpu = process.cpuUsage()
       let bytes = 0
       for await (const chunk of stream) bytes += chunk.byteLength
       stream.send(new Uint8Array([bytes > 0 ? 1 : 0]))
       await stream.close()
+      process.stdout.write(JSON.stringify({ bytes, cpuMs: cpuMsSince(cpu) }) + '\n')
     } catch (err) {
       stream.abort(err as Error)
     }
@@ -56,6 +66,7 @@ async function send (addr: string, total: number, runs: number): Promise<void> {
   for (let run = -1; run < runs; run++) {
     const bytes = run < 0 ? Math.min(WARMUP_BYTES, total) : total
     const started = performance.now()
+    const cpu = process.cpuUsage()
     const stream = await conn.newStream(CEILING_PROTOCOL)
     let sent = 0
     while (sent < bytes) {
@@ -72,7 +83,7 @@ async function send (addr: string, total: number, runs: number): Promise<void> {
     await stream.close()
     for await (const _ of stream) { /* the one-byte answer */ }
     if (run < 0) continue
-    process.stdout.write(JSON.stringify({ bytes: total, ms: performance.now() - started }) + '\n')
+    process.stdout.write(JSON.stringify({ bytes: total, ms: performance.now() - started, cpuMs: cpuMsSince(cpu) }) + '\n')
   }
   await node.stop()
 }

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Peer, runMeasured } from './proc.js'
+import { cpuMs } from './cpu.js'
 import { peakRss, resetPeakRss } from './rss.js'
 import type { RunResult } from './proc.js'
 
@@ -68,6 +69,11 @@ export class Network {
   /** Every daemon's peak RSS in bytes since the last reset. */
   async peaks (): Promise<number[]> {
     return Promise.all(this.daemons.map(async d => await peakRss(d.peer.pid) ?? 0))
+  }
+
+  /** Every daemon's CPU ms so far (undefined for one that is gone). */
+  async cpu (): Promise<Array<number | undefined>> {
+    return Promise.all(this.daemons.map(async d => cpuMs(d.peer.pid)))
   }
 
   async stop (): Promise<void> {

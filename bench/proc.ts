@@ -77,17 +77,20 @@ export interface RunResult {
   ms: number
   /** Peak RSS in bytes, 0 when unknown */
   peakRss: number
+  /** CPU time in ms (user + system), undefined when unknown (no /usr/bin/time) */
+  cpuMs?: number
 }
 
 /**
- * Run `node ARGS` to completion, timing it and taking its peak RSS
- * (`/usr/bin/time -f %M` when present, else polling VmHWM).
+ * Run `node ARGS` to completion, timing it and taking its peak RSS and CPU
+ * time (`/usr/bin/time -f '%M %U %S'` when present, else polling VmHWM and
+ * no CPU time).
  */
 export async function runMeasured (args: string[], options: { cwd?: string, timeoutMs?: number } = {}): Promise<RunResult> {
   const useTime = hasTimeBin()
   const dir = useTime ? await mkdtemp(join(tmpdir(), 'backpack-bench-time-')) : undefined
   const rssFile = dir != null ? join(dir, 'rss') : ''
-  const argv = useTime ? [TIME_BIN, '-f', '%M', '-o', rssFile, process.execPath, ...args] : [process.execPath, ...args]
+  const argv = useTime ? [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, process.execPath, ...args] : [process.execPath, ...args]
   try {
     const started = performance.now()
     // its own process group, so that a timeout kills node under /usr/bin/time too
@@ -108,12 +111,14 @@ export async function runMeasured (args: string[], options: { cwd?: string, time
     clearTimeout(timer)
     live.delete(child)
     let peak = watcher?.stop() ?? 0
+    let cpuMs: number | undefined
     if (useTime) {
-      // GNU time reports kilobytes (KiB)
-      const kib = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop())
+      // the last line (a first one may say the exit status): KiB, then user and system seconds
+      const [kib, user, system] = ((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '').split(' ').map(Number)
       peak = Number.isFinite(kib) ? kib * 1024 : 0
+      if (Number.isFinite(user) && Number.isFinite(system)) cpuMs = (user + system) * 1000
     }
-    return { code, stdout, stderr, ms, peakRss: peak }
+    return { code, stdout, stderr, ms, peakRss: peak, cpuMs }
   } finally {
     if (dir != null) await rm(dir, { recursive: true, force: true })
   }

@@ -18,6 +18,8 @@ export interface Row {
   status: Status
   /** Where the time goes, or why a row is missing */
   note?: string
+  /** CPU ms per MiB moved, every process of the case, one value per run (when measured) */
+  cpu?: number[]
 }
 
 export interface Ratio {
@@ -110,6 +112,30 @@ export function table (rows: Row[]): string {
   return lines.join('\n')
 }
 
+/**
+ * CPU per MiB of every row that has it, next to the ceiling's of the same
+ * size, and the speed the machine's cores allow at that cost (if every core
+ * did nothing else): a case that uses more CPU per byte than the cores can
+ * give cannot go faster, however it is pipelined.
+ */
+export function cpuTable (rows: Row[], cores: number): string {
+  const measured = rows.filter(r => r.status === 'ok' && r.cpu != null && r.cpu.length > 0)
+  if (measured.length === 0) return '(CPU not measured)'
+  const lines = [
+    `| case | CPU ms/MiB | x the ceiling's | at most, on ${cores} cores | measured |`,
+    '|---|---|---|---|---|'
+  ]
+  for (const r of measured) {
+    const cpu = median(r.cpu ?? [])
+    const size = r.name.match(/(\d+ MiB)$/)?.[1]
+    const ceiling = measured.find(c => c.group === 'ceiling' && c.name === `ceiling ${size}`)
+    const relative = ceiling != null && r !== ceiling ? (cpu / median(ceiling.cpu ?? [])).toFixed(2) : ''
+    const bound = cores * 1000 / cpu * 2 ** 20 / 1e6
+    lines.push(`| ${r.name} | ${cpu.toFixed(1)} | ${relative} | ${bound.toFixed(0)} MB/s | ${fmt(r.median, r.unit)} ${r.unit} |`)
+  }
+  return lines.join('\n')
+}
+
 export function ratioTable (list: Ratio[]): string {
   if (list.length === 0) return '(no ratios: rows missing)'
   return ['| ratio (medians) | value |', '|---|---|', ...list.map(r => `| ${r.name} | ${r.value.toFixed(2)} |`)].join('\n')
@@ -181,6 +207,10 @@ ${table(report.rows)}
 ## Ratios
 
 ${ratioTable(report.ratios)}
+
+## CPU per MiB
+
+${cpuTable(report.rows, m.cores)}
 ${report.mode === 'full' ? `
 ## Targets of issue 5
 

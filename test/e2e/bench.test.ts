@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile, rm, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -12,7 +13,7 @@ const BENCH = fileURLToPath(new URL('../../bench/bench.js', import.meta.url))
 const BENCHMARKS_MD = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url))
 const QUICK_TIMEOUT_MS = 5 * 60_000
 
-interface Row { group: string, name: string, unit: string, runs: number[], median: number, rss: Record<string, number>, status: string, note?: string }
+interface Row { group: string, name: string, unit: string, runs: number[], median: number, rss: Record<string, number>, status: string, note?: string, cpu?: number[] }
 
 async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -53,12 +54,18 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
         return r
       }
 
+      const cpuMeasured = (r: Row): void => {
+        assert.ok(r.cpu != null && r.cpu.length === r.runs.length && r.cpu.every(v => v > 0), `${r.name}: CPU per MiB ${r.cpu?.join(',')}`)
+      }
       const ceiling = measured('ceiling 8 MiB')
       assert.ok(ceiling.rss.receiver > 0 && ceiling.rss.sender > 0)
+      cpuMeasured(ceiling)
       for (const name of ['put r1 8 MiB', 'get r1 8 MiB', 'put r3 8 MiB', 'get r3 8 MiB']) {
         const r = measured(name)
         assert.equal(r.unit, 'MB/s')
         for (const role of ['cli', 'owner', 'peers max']) assert.ok(r.rss[role] > 0, `${name}: RSS of ${role}`)
+        // with /usr/bin/time the CLI's CPU is known, and with it the case's
+        if (existsSync('/usr/bin/time')) cpuMeasured(r)
       }
       measured('provide (10 nodes)')
       measured('findProviders (10 nodes)')
@@ -77,6 +84,7 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
       const md = await readFile(out, 'utf8')
       assert.match(md, /\| put r3 8 MiB \| [\d.]+ MB\/s \|/)
       assert.match(md, /\| findProviders \(10 nodes\) \| [\d.]+ ms \|/)
+      assert.match(md, /\| ceiling 8 MiB \| [\d.]+ \|  \| \d+ MB\/s \| [\d.]+ MB\/s \|/)
       assert.match(md, /command: `node dist\/bench\/bench\.js --quick/)
       assert.match(result.stdout, /\| get r1 \/ ceiling, 8 MiB \| [\d.]+ \|/)
       assert.equal(await mtime(BENCHMARKS_MD), before, 'quick mode must not touch BENCHMARKS.md')
