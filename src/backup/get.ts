@@ -3,8 +3,8 @@ import { chmod, mkdir, open, rename, unlink, utimes } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import { FileExistsError, UnavailableError } from '../errors.js'
-import { pathExists } from '../util/fs.js'
+import { FileExistsError, NoSpaceError, UnavailableError } from '../errors.js'
+import { isDiskFull, pathExists } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { PROGRESS_INTERVAL_MS } from './put.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
@@ -132,6 +132,7 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
   } catch (err) {
     await handle.close().catch(() => {})
     await unlink(tmp).catch(() => {})
+    if (isDiskFull(err)) throw new NoSpaceError(`no space left on the disk of ${target} for ${entry.size} bytes`)
     throw err
   }
   options.onProgress?.({ type: 'get:bytes', name: entry.name, done: entry.size, total: entry.size })

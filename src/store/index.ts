@@ -7,7 +7,7 @@ import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
-import { pathExists } from '../util/fs.js'
+import { isDiskFull, pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
 
 const log = logger('backpack:store')
@@ -211,8 +211,10 @@ export class ChunkStore {
       await mkdir(join(target, '..'), { recursive: true })
       await rename(tmp, target)
       this.usedBytes += size
-    } catch (err) {
+    } catch (err: any) {
       await unlink(tmp).catch(() => {})
+      // the disk filled up below the storage limit: the sender should go elsewhere
+      if (isDiskFull(err)) throw new NoSpaceError(`the disk is full: ${size} bytes did not fit (${err.code})`)
       throw err
     } finally {
       this.reservedBytes -= size
