@@ -28,6 +28,27 @@ export const NotOwnerError = define('NotOwnerError')
 export const UnavailableError = define('UnavailableError')
 export const TooLargeError = define('TooLargeError')
 
+/** A write failed because the disk (or the user's quota on it) is full. */
+export function isDiskFull (err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}
+
+/**
+ * What a client is told of an error: its name and message, except that a
+ * full disk says so by name (`NoSpaceError`) whichever layer hit it (the
+ * datastore reports it as an I/O error of its own), and a message does not
+ * repeat `Error: ` from a wrapped error.
+ */
+export function describeError (err: unknown): { name: string, message: string } {
+  const name = (err as Error | undefined)?.name ?? 'Error'
+  const message = errorMessage(err).replace(/^Error: /, '')
+  if (name !== 'NoSpaceError' && (isDiskFull(err) || /no space left on device/i.test(message))) {
+    return { name: 'NoSpaceError', message: `no space left on this node's disk: ${message}` }
+  }
+  return { name, message }
+}
+
 /** Error message of anything thrown, without a stack. */
 export function errorMessage (err: unknown): string {
   if (err instanceof Error) return err.message

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { logger } from '@libp2p/logger'
-import { BackpackError } from '../errors.js'
+import { BackpackError, describeError } from '../errors.js'
 
 const log = logger('backpack:api')
 
@@ -99,7 +99,7 @@ export class ApiServer {
       send({ result: result ?? null })
     } catch (err: any) {
       if (!(err instanceof BackpackError)) log.error('route %s failed %e', match?.[1], err)
-      send({ error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } })
+      send({ error: describeError(err) })
     }
     res.end()
   }

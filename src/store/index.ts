@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
-import { BadHashError, NoSpaceError, NotFoundError } from '../errors.js'
+import { BadHashError, NoSpaceError, NotFoundError, isDiskFull } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
-import { isDiskFull, pathExists } from '../util/fs.js'
+import { pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
 
 const log = logger('backpack:store')

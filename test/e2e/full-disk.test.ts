@@ -22,14 +22,16 @@ const MiB = 1024 * 1024
 /** Why a mount namespace cannot be made here, or undefined when it can. */
 function skipReason (): string | undefined {
   if (process.platform !== 'linux') return `mount namespaces need Linux (this is ${process.platform})`
+  // nsenter into a daemon's namespace (to give it more room) needs root (CI runs as root)
+  if (process.getuid?.() !== 0) return 'not root: entering a daemon\'s mount namespace needs root'
   const probe = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8' })
   if (probe.error != null || probe.status !== 0) return `unshare -rm is not allowed here: ${probe.error?.message ?? probe.stderr.trim()}`
   return undefined
 }
 
-/** A `wrap` that runs a command with a tmpfs of `mib` MiB at `dir`, seen only by that command. */
-function withSmallDisk (dir: string, mib: number): string[] {
-  return ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=${mib}m tmpfs "$1" && shift && exec "$@"`, 'sh', dir]
+/** A `wrap` that runs a command with a tmpfs of `kib` KiB at `dir`, seen only by that command. */
+function withSmallDisk (dir: string, kib: number): string[] {
+  return ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=${kib}k tmpfs "$1" && shift && exec "$@"`, 'sh', dir]
 }
 
 /** `dir` as the node's own mount namespace sees it. */
@@ -58,7 +60,7 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       chunks = join(repo, 'chunks')
       await mkdir(chunks, { recursive: true })
       // 3 MiB of disk under a storage limit of 1 GiB: the disk fills first
-      holder = new TestNode(repo, { wrap: withSmallDisk(chunks, 3) })
+      holder = new TestNode(repo, { wrap: withSmallDisk(chunks, 3 * 1024) })
       net.nodes.push(holder)
       await holder.start({ args: ['--storage-limit', '1GiB'] })
       const sender = await startNode()
@@ -96,6 +98,51 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
     })
   })
 
+  describe('under the repo of the node that backs up', () => {
+    let owner: TestNode
+    let datastore: string
+
+    before(async () => {
+      if (reason != null) return
+      const dir = await net.dir()
+      const repo = join(dir, 'repo')
+      datastore = join(repo, 'datastore')
+      await mkdir(datastore, { recursive: true })
+      // room for the node to start, not for the records of a put
+      owner = new TestNode(repo, { wrap: withSmallDisk(datastore, 48) })
+      net.nodes.push(owner)
+      await owner.start()
+      const holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
+      await waitAllConnected([owner, ...holders], 30_000, 'the owner and its holders did not connect')
+    })
+
+    it('fails the put with one line, keeps running, and puts again once there is room', async t => {
+      if (reason != null) {
+        t.skip(reason)
+        return
+      }
+      const dir = await net.dir()
+      const file = join(dir, 'a.bin')
+      const hash = await randomFile(file, 16 * MiB)
+      const full = await runCli(['put', file, '--replicas', '1', '--repo', owner.repo])
+      assert.equal(full.code, 1, full.stderr)
+      assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
+      assert.match(full.stderr, /^error: no space left on this node's disk: /)
+      assert.ok(owner.running, 'the node keeps running')
+
+      // more room, as after the user freed some: no restart needed
+      const remount = spawnSync('nsenter', ['-t', String(owner.proc?.pid), '-m', 'mount', '-o', 'remount,size=16m', datastore], { encoding: 'utf8' })
+      assert.equal(remount.status, 0, remount.stderr)
+      const put = await runCli(['put', file, '--replicas', '1', '--json', '--repo', owner.repo])
+      assert.equal(put.code, 0, put.stderr)
+      const [{ id }] = JSON.parse(put.stdout)
+      const out = join(dir, 'a.out')
+      const get = await runCli(['get', id, '-o', out, '--repo', owner.repo])
+      assert.equal(get.code, 0, get.stderr)
+      assert.equal(await sha256File(out), hash)
+    })
+  })
+
   describe('on the node that restores', () => {
     let owner: TestNode
     let small: string
@@ -105,7 +152,7 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       const dir = await net.dir()
       small = join(dir, 'small')
       await mkdir(small)
-      owner = new TestNode(join(dir, 'repo'), { wrap: withSmallDisk(small, 3) })
+      owner = new TestNode(join(dir, 'repo'), { wrap: withSmallDisk(small, 3 * 1024) })
       net.nodes.push(owner)
       await owner.start()
       const holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
