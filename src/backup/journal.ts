@@ -48,30 +48,49 @@ export class PutJournal {
 }
 
 export class PendingPut {
+  /**
+   * What this run placed, in memory too: when the datastore refuses a record
+   * (its disk is full) the put fails, and what it stored can still be dropped.
+   */
+  private readonly known = new Map<string, string[]>()
+
   constructor (private readonly datastore: Datastore, readonly id: string, private readonly onEnd?: () => void) {}
 
   private key (cid?: string): Key {
     return new Key(cid == null ? `${PENDING_PREFIX}/${this.id}` : `${PENDING_PREFIX}/${this.id}/${cid}`)
   }
 
-  /** `cid` is stored on `holders`. */
+  /** `cid` is stored (or may be on its way) on `holders`. */
   async record (cid: string, holders: string[]): Promise<void> {
+    this.remember(cid, holders)
     await this.datastore.put(this.key(cid), new TextEncoder().encode(JSON.stringify(holders)))
   }
 
+  /** Like `record`, in memory only: for when writing the record failed. */
+  remember (cid: string, holders: string[]): void {
+    this.known.set(cid, holders)
+  }
+
+  /** Where each chunk went: the records, and what this run knows beyond them. */
   async placed (): Promise<Placed[]> {
-    const out: Placed[] = []
+    const out = new Map<string, string[]>()
     for await (const { key, value } of this.datastore.query({ prefix: this.key().toString() + '/' })) {
-      out.push({ cid: key.baseNamespace(), holders: JSON.parse(new TextDecoder().decode(value)) })
+      out.set(key.baseNamespace(), JSON.parse(new TextDecoder().decode(value)))
     }
-    return out
+    for (const [cid, holders] of this.known) out.set(cid, holders)
+    return [...out].map(([cid, holders]) => ({ cid, holders }))
   }
 
   /** The put is over: in the catalog, or its chunks handed to the outbox. */
   async end (): Promise<void> {
-    for await (const key of this.datastore.queryKeys({ prefix: this.key().toString() + '/' })) {
-      await this.datastore.delete(key)
+    try {
+      for await (const key of this.datastore.queryKeys({ prefix: this.key().toString() + '/' })) {
+        await this.datastore.delete(key)
+      }
+    } finally {
+      // over for this run even when its records stay (the next start finds them)
+      this.known.clear()
+      this.onEnd?.()
     }
-    this.onEnd?.()
   }
 }

@@ -69,6 +69,7 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
   const chunks: ChunkPlacement[] = []
   /** Journal writes of the chunks placed, done before the manifest goes out */
   const journaled: Array<Promise<void>> = []
+  let journalError: Error | undefined
   let done = 0
   let lastProgress = 0
   const progress = (force = false): void => {
@@ -89,6 +90,8 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
     const spares: Buffer[] = []
     pieces = readPieces(path, init.chunkSize, { signal: options.signal, alloc: () => spares.pop() })
     await forEachConcurrent(pieces, init.chunksInFlight, async piece => {
+      // a journal that cannot be written (a full disk) fails the put: place no more
+      if (journalError != null) throw journalError
       const size = piece.bytes.byteLength
       // sealing and hashing, on this thread or a crypto worker; piece.bytes is handed over
       const { sealed, cid, spare } = await crypto.seal(piece.bytes)
@@ -100,11 +103,12 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
       // the put's speed
       const ranked = peers.rank(cid, exclude)
       const intent = pending.record(cid.toString(), ranked.map(String))
-      intent.catch(() => {})
+      intent.catch(err => { journalError ??= err })
       const holders = await placement.place(cid, sealed, desired, session, { ranked, signal: options.signal })
       if (holders.length === 0) throw new UnavailableError(noPeers())
+      pending.remember(cid.toString(), holders)
       const placed = intent.then(async () => pending.record(cid.toString(), holders))
-      placed.catch(() => {}) // seen by the Promise.all below, or moot once the put failed
+      placed.catch(err => { journalError ??= err }) // and seen by the Promise.all below
       journaled.push(placed)
       chunks[piece.index] = { cid: cid.toString(), size, holders }
       done += size

@@ -298,11 +298,7 @@ export class Backpack {
    * them). Returns the chunks queued per holder.
    */
   private async queueDrops (chunks: Placed[], used: Set<string>): Promise<Map<string, string[]>> {
-    const byHolder = new Map<string, string[]>()
-    for (const { cid, holders } of chunks) {
-      if (used.has(cid)) continue
-      for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
-    }
+    const byHolder = dropsByHolder(chunks, used)
     for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
     return byHolder
   }
@@ -319,7 +315,18 @@ export class Backpack {
     const used = await this.catalog.referenced()
     // a put of this run still going may have sent the same chunk
     for (const cid of await this.livePutChunks(put)) used.add(cid)
-    const byHolder = await this.queueDrops(placed, used)
+    let byHolder: Map<string, string[]>
+    try {
+      byHolder = await this.queueDrops(placed, used)
+    } catch (err: any) {
+      // no room for tombstones (a full disk, which may be why the put failed): tell the holders now
+      byHolder = dropsByHolder(placed, used)
+      log('could not queue the drops of an interrupted put (%s); telling %d holders now', err.message, byHolder.size)
+      await Promise.all([...byHolder].map(async ([holder, cids]) => this.outbox.deleteNow(holder, cids).catch(() => {})))
+      // its records, if any were written, are found again at the next start
+      await put.end().catch(() => {})
+      return
+    }
     await put.end()
     if (placed.length > 0) log('an interrupted put stored %d chunks; %d holders told to drop them', placed.length, byHolder.size)
     await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h).catch(() => {})))
@@ -397,4 +404,14 @@ export class Backpack {
       }
     }))
   }
+}
+
+/** The chunks each holder is to drop: every copy of `chunks` except those in `used`. */
+function dropsByHolder (chunks: Placed[], used: Set<string>): Map<string, string[]> {
+  const byHolder = new Map<string, string[]>()
+  for (const { cid, holders } of chunks) {
+    if (used.has(cid)) continue
+    for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
+  }
+  return byHolder
 }

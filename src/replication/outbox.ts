@@ -50,6 +50,20 @@ export class Outbox {
     for (const cid of cids) await this.components.datastore.put(new Key(`${OUTBOX_PREFIX}/${holder}/delete/${cid}`), new Uint8Array(0))
   }
 
+  /**
+   * Tell `holder` now, without a tombstone, to drop our claim on `cids`: for
+   * when the datastore cannot take tombstones (its disk is full). A holder
+   * that is offline now keeps its copies until their lease runs out.
+   */
+  async deleteNow (holder: string, cids: string[]): Promise<void> {
+    const id = this.components.peers.get(holder) ?? this.components.peerIdFromString(holder)
+    try {
+      await this.components.client.delete(id, cids.map(c => CID.parse(c)))
+    } catch (err: any) {
+      if (err.name !== 'NotOwnerError') throw err
+    }
+  }
+
   /** Tell `owner` that `cid` now lives on `newHolder` instead of on us. */
   async queueMoved (owner: string, cid: string, newHolder: string): Promise<void> {
     await this.components.datastore.put(new Key(`${OUTBOX_PREFIX}/${owner}/moved/${cid}`), new TextEncoder().encode(newHolder))

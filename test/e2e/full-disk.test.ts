@@ -12,8 +12,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkClient } from '../../src/protocol/client.js'
-import { TestNetwork, TestNode, runCli, waitAllConnected } from '../helpers/cli.js'
-import { randomFile, sha256File } from '../helpers/files.js'
+import { TestNetwork, TestNode, runCli, waitAllConnected, waitFor } from '../helpers/cli.js'
+import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import { startNode, stopAll } from '../helpers/nodes.js'
 import type { TestNode as InProcessNode } from '../helpers/nodes.js'
 
@@ -100,6 +100,7 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
 
   describe('under the repo of the node that backs up', () => {
     let owner: TestNode
+    let holders: TestNode[]
     let datastore: string
 
     before(async () => {
@@ -112,11 +113,11 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       owner = new TestNode(repo, { wrap: withSmallDisk(datastore, 48) })
       net.nodes.push(owner)
       await owner.start()
-      const holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
+      holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
       await waitAllConnected([owner, ...holders], 30_000, 'the owner and its holders did not connect')
     })
 
-    it('fails the put with one line, keeps running, and puts again once there is room', async t => {
+    it('fails the put with one line, has the holders drop what it sent, keeps running, and puts again once there is room', async t => {
       if (reason != null) {
         t.skip(reason)
         return
@@ -129,6 +130,13 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
       assert.match(full.stderr, /^error: no space left on this node's disk: /)
       assert.ok(owner.running, 'the node keeps running')
+      // the copies it sent before it failed are dropped, though no tombstone could be written
+      let most = 0
+      await waitFor(async () => {
+        const held = (await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).reduce((a, b) => a + b, 0)
+        most = Math.max(most, held)
+        return most > 0 && held === 0
+      }, 20_000, 'the holders to drop the copies of the failed put')
 
       // more room, as after the user freed some: no restart needed
       const remount = spawnSync('nsenter', ['-t', String(owner.proc?.pid), '-m', 'mount', '-o', 'remount,size=16m', datastore], { encoding: 'utf8' })

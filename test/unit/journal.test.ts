@@ -30,4 +30,23 @@ describe('PutJournal', () => {
     await running.end()
     assert.deepEqual(journal.live(), [])
   })
+
+  it('still knows where chunks went when the datastore refuses the records (a full disk)', async () => {
+    const datastore = new MemoryDatastore()
+    const journal = new PutJournal({ datastore })
+    const put = journal.begin()
+    await put.record('a', ['p1'])
+    const full = Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' })
+    datastore.put = async () => { throw full }
+    await assert.rejects(put.record('b', ['p2', 'p3']), full)
+    put.remember('c', ['p4'])
+    assert.deepEqual((await put.placed()).sort((x, y) => x.cid.localeCompare(y.cid)), [
+      { cid: 'a', holders: ['p1'] }, { cid: 'b', holders: ['p2', 'p3'] }, { cid: 'c', holders: ['p4'] }
+    ])
+    // the deletes fail too: the put is over for this run, its records are left for the next start
+    datastore.delete = async () => { throw full }
+    await assert.rejects(put.end(), full)
+    assert.deepEqual(journal.live(), [])
+    assert.deepEqual(await put.placed(), [{ cid: 'a', holders: ['p1'] }])
+  })
 })
