@@ -60,6 +60,7 @@ export class Outbox {
     try {
       await this.components.client.delete(id, cids.map(c => CID.parse(c)))
     } catch (err: any) {
+      // FORBIDDEN: the peer holds none of these for us any more; nothing left to ask
       if (err.name !== 'NotOwnerError') throw err
     }
   }
@@ -120,14 +121,7 @@ export class Outbox {
       const stale: string[] = []
       const send: string[] = []
       for (const cid of deletes) (holders.get(cid)?.has(peer) === true ? stale : send).push(cid)
-      if (send.length > 0) {
-        try {
-          await client.delete(id, send.map(c => CID.parse(c)))
-        } catch (err: any) {
-          // FORBIDDEN: the peer holds none of these for us any more; nothing left to ask
-          if (err.name !== 'NotOwnerError') throw err
-        }
-      }
+      if (send.length > 0) await this.deleteNow(peer, send)
       for (const cid of [...stale, ...send]) await datastore.delete(new Key(`${OUTBOX_PREFIX}/${peer}/delete/${cid}`))
       log('delivered %d deletes to %s', send.length, peer)
     }
