@@ -35,6 +35,14 @@ export function isDiskFull (err: unknown): boolean {
 }
 
 /**
+ * A full disk, as a system error or as the I/O error the datastore makes
+ * of it (LevelDB's message carries the system's words).
+ */
+export function isNoSpace (err: unknown): boolean {
+  return isDiskFull(err) || /no space left on device/i.test(errorMessage(err))
+}
+
+/**
  * What a client is told of an error: its name and message, except that a
  * full disk says so by name (`NoSpaceError`) whichever layer hit it (the
  * datastore reports it as an I/O error of its own), and a message does not
@@ -43,7 +51,7 @@ export function isDiskFull (err: unknown): boolean {
 export function describeError (err: unknown): { name: string, message: string } {
   const name = (err as Error | undefined)?.name ?? 'Error'
   const message = errorMessage(err).replace(/^Error: /, '')
-  if (name !== 'NoSpaceError' && (isDiskFull(err) || /no space left on device/i.test(message))) {
+  if (name !== 'NoSpaceError' && isNoSpace(err)) {
     return { name: 'NoSpaceError', message: `no space left on this node's disk: ${message}` }
   }
   return { name, message }

@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { isNoSpace } from '../errors.js'
 import type { BackpackPeers } from './peers.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { PeerId } from '@libp2p/interface'
@@ -83,6 +84,9 @@ export class Placement {
           options.signal?.throwIfAborted()
           if (err.name === 'NoSpaceError') {
             session.full.add(id)
+          } else if (err.name !== 'ProtocolError' && isNoSpace(err)) {
+            // this node's own disk is full (its datastore): no peer is to blame
+            throw err
           } else {
             log('storing %c on %p failed: %s', cid, peer, err.message)
             session.failed.add(id)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
-import { BadHashError, NoSpaceError, NotFoundError, isDiskFull } from '../errors.js'
+import { BadHashError, NoSpaceError, NotFoundError, errorMessage, isDiskFull, isNoSpace } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
 import { pathExists } from '../util/fs.js'
@@ -158,10 +158,16 @@ export class ChunkStore {
    */
   async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
     if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
-    if (!(await this.holdsIntact(cid))) {
-      await this.writeOnce(cid, bytes)
+    const wrote = !(await this.holdsIntact(cid))
+    if (wrote) await this.writeOnce(cid, bytes)
+    try {
+      await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
+    } catch (err) {
+      // no claim, no copy: nothing would ever delete it
+      if (wrote && (await this.owners(cid)).length === 0) await this.removeFile(cid)
+      if (isNoSpace(err)) throw new NoSpaceError(`the disk is full: no room to record ${cid} (${errorMessage(err)})`)
+      throw err
     }
-    await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
   }
 
   /**

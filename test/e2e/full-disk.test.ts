@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir } from 'node:fs/promises'
+import { mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -16,14 +16,14 @@ import { TestNetwork, TestNode, runCli, waitAllConnected, waitFor } from '../hel
 import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import { startNode, stopAll } from '../helpers/nodes.js'
 import type { TestNode as InProcessNode } from '../helpers/nodes.js'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 const MiB = 1024 * 1024
 
 /** Why a mount namespace cannot be made here, or undefined when it can. */
 function skipReason (): string | undefined {
   if (process.platform !== 'linux') return `mount namespaces need Linux (this is ${process.platform})`
-  // nsenter into a daemon's namespace (to give it more room) needs root (CI runs as root)
-  if (process.getuid?.() !== 0) return 'not root: entering a daemon\'s mount namespace needs root'
   const probe = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8' })
   if (probe.error != null || probe.status !== 0) return `unshare -rm is not allowed here: ${probe.error?.message ?? probe.stderr.trim()}`
   return undefined
@@ -45,56 +45,96 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
   const inProcess: InProcessNode[] = []
 
   after(async () => {
+    await Promise.all(clients.map(async c => c.stop().catch(() => {})))
     await stopAll(inProcess)
     await net.close()
   })
 
+  const clients: ChunkClient[] = []
+
+  /** A chunk protocol client on an in-process node connected to `holder`. */
+  async function clientOf (holder: TestNode): Promise<ChunkClient> {
+    const sender = await startNode()
+    inProcess.push(sender)
+    await sender.libp2p.dial(multiaddr(holder.addrs[0]), { signal: AbortSignal.timeout(10_000) })
+    const client = new ChunkClient({ dialer: sender.libp2p })
+    clients.push(client)
+    return client
+  }
+
+  /** A node started through `wrap`, and two plain holders joined through it. */
+  async function ownerWithHolders (repo: string, wrap: string[]): Promise<{ owner: TestNode, holders: TestNode[] }> {
+    const owner = new TestNode(repo, { wrap })
+    net.nodes.push(owner)
+    await owner.start()
+    const holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
+    await waitAllConnected([owner, ...holders], 30_000, 'the owner and its holders did not connect')
+    return { owner, holders }
+  }
+
+  /** A holder (storage limit 1 GiB) with a small disk under `sub` of its repo, and a client to it. */
+  async function holderWithSmallDisk (sub: 'chunks' | 'datastore', kib: number): Promise<{ holder: TestNode, peer: PeerId, client: ChunkClient, disk: string }> {
+    const repo = join(await net.dir(), 'repo')
+    const dir = join(repo, sub)
+    await mkdir(dir, { recursive: true })
+    const holder = new TestNode(repo, { wrap: withSmallDisk(dir, kib) })
+    net.nodes.push(holder)
+    await holder.start({ args: ['--storage-limit', '1GiB'] })
+    return { holder, peer: peerIdFromString(holder.peerId), client: await clientOf(holder), disk: inNamespaceOf(holder, dir) }
+  }
+
+  interface Sent { bytes: Uint8Array, cid: CID }
+
+  /** Put chunks of `size` random bytes until the holder refuses one (or `max` were taken). */
+  async function putUntilRefused (client: ChunkClient, peer: PeerId, size: number, max: number): Promise<{ stored: Sent[], refused?: Sent & { err: Error } }> {
+    const stored: Sent[] = []
+    for (let i = 0; i < max; i++) {
+      const bytes = randomBytes(size)
+      const cid = cidOf(bytes)
+      try {
+        await client.put(peer, cid, bytes)
+        stored.push({ bytes, cid })
+      } catch (err: any) {
+        return { stored, refused: { bytes, cid, err } }
+      }
+    }
+    return { stored }
+  }
+
   describe('on a holder', () => {
-    let holder: TestNode
-    let client: ChunkClient
-    let chunks: string
-
-    before(async () => {
-      if (reason != null) return
-      const repo = join(await net.dir(), 'repo')
-      chunks = join(repo, 'chunks')
-      await mkdir(chunks, { recursive: true })
-      // 3 MiB of disk under a storage limit of 1 GiB: the disk fills first
-      holder = new TestNode(repo, { wrap: withSmallDisk(chunks, 3 * 1024) })
-      net.nodes.push(holder)
-      await holder.start({ args: ['--storage-limit', '1GiB'] })
-      const sender = await startNode()
-      inProcess.push(sender)
-      await sender.libp2p.dial(multiaddr(holder.addrs[0]), { signal: AbortSignal.timeout(10_000) })
-      client = new ChunkClient({ dialer: sender.libp2p })
-    })
-
-    after(async () => { await client?.stop().catch(() => {}) })
-
-    it('answers NO_SPACE, keeps no half-written copy, and serves what it has', async t => {
+    it('answers NO_SPACE when its disk is full, keeps no half-written copy, and serves what it has', async t => {
       if (reason != null) {
         t.skip(reason)
         return
       }
-      const peer = peerIdFromString(holder.peerId)
-      const stored: Array<{ bytes: Uint8Array, cid: ReturnType<typeof cidOf> }> = []
-      let refusal: Error | undefined
-      for (let i = 0; i < 8 && refusal == null; i++) {
-        const bytes = randomBytes(MiB)
-        const cid = cidOf(bytes)
-        try {
-          await client.put(peer, cid, bytes)
-          stored.push({ bytes, cid })
-        } catch (err: any) {
-          refusal = err
-        }
-      }
+      // 3 MiB of disk under a storage limit of 1 GiB: the disk fills first
+      const { holder, peer, client, disk } = await holderWithSmallDisk('chunks', 3 * 1024)
+      const { stored, refused } = await putUntilRefused(client, peer, MiB, 8)
       assert.ok(stored.length >= 1, 'a first chunk fits')
-      assert.equal(refusal?.name, 'NoSpaceError', `refused as full: ${refusal?.name} ${refusal?.message}`)
-      assert.deepEqual(await readdir(join(inNamespaceOf(holder, chunks), 'tmp')), [], 'no half-written copy left')
+      assert.equal(refused?.err.name, 'NoSpaceError', `refused as full: ${refused?.err.message}`)
+      assert.deepEqual(await readdir(join(disk, 'tmp')), [], 'no half-written copy left')
       for (const { bytes, cid } of stored) assert.equal(Buffer.compare(await client.get(peer, cid), bytes), 0, `${cid} served intact`)
-      const status = await holder.json(['status'])
-      assert.equal(status.storage.used, stored.length * MiB, 'only the stored copies are counted')
+      assert.equal((await holder.json(['status'])).storage.used, stored.length * MiB, 'only the stored copies are counted')
+    })
+
+    it('answers NO_SPACE when a copy fits but not its record, and keeps no unclaimed copy', async t => {
+      if (reason != null) {
+        t.skip(reason)
+        return
+      }
+      const { holder, peer, client, disk } = await holderWithSmallDisk('datastore', 4 * 1024)
+      const free = await statfs(disk)
+      const filler = join(disk, 'filler')
+      await writeFile(filler, Buffer.alloc(free.bavail * free.bsize))
+      // records fill what is left of the datastore's last page, then one does not fit
+      const { stored, refused } = await putUntilRefused(client, peer, 1024, 1000)
+      assert.equal(refused?.err.name, 'NoSpaceError', `refused as full: ${refused?.err.message}`)
+      assert.deepEqual((await storedChunks(holder.repo)).sort(), stored.map(s => s.cid.toString()).sort(), 'no copy without a claim')
+      assert.equal((await holder.json(['status'])).storage.used, stored.length * 1024)
+      // room again
+      await rm(filler)
+      await client.put(peer, refused.cid, refused.bytes)
+      assert.equal(Buffer.compare(await client.get(peer, refused.cid), refused.bytes), 0)
     })
   })
 
@@ -109,12 +149,7 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       const repo = join(dir, 'repo')
       datastore = join(repo, 'datastore')
       await mkdir(datastore, { recursive: true })
-      // room for the node to start, not for the records of a put
-      owner = new TestNode(repo, { wrap: withSmallDisk(datastore, 48) })
-      net.nodes.push(owner)
-      await owner.start()
-      holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
-      await waitAllConnected([owner, ...holders], 30_000, 'the owner and its holders did not connect')
+      ;({ owner, holders } = await ownerWithHolders(repo, withSmallDisk(datastore, 4 * 1024)))
     })
 
     it('fails the put with one line, has the holders drop what it sent, keeps running, and puts again once there is room', async t => {
@@ -124,7 +159,13 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       }
       const dir = await net.dir()
       const file = join(dir, 'a.bin')
-      const hash = await randomFile(file, 16 * MiB)
+      const hash = await randomFile(file, 64 * MiB)
+      // fill the node's disk but for room for the records of a few chunks (a few
+      // hundred bytes each), as the user's other files would
+      const disk = inNamespaceOf(owner, datastore)
+      const free = await statfs(disk)
+      const filler = join(disk, 'filler')
+      await writeFile(filler, Buffer.alloc(free.bavail * free.bsize - 8 * 1024))
       const full = await runCli(['put', file, '--replicas', '1', '--repo', owner.repo])
       assert.equal(full.code, 1, full.stderr)
       assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
@@ -138,9 +179,8 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
         return most > 0 && held === 0
       }, 20_000, 'the holders to drop the copies of the failed put')
 
-      // more room, as after the user freed some: no restart needed
-      const remount = spawnSync('nsenter', ['-t', String(owner.proc?.pid), '-m', 'mount', '-o', 'remount,size=16m', datastore], { encoding: 'utf8' })
-      assert.equal(remount.status, 0, remount.stderr)
+      // the user frees some room: no restart needed
+      await rm(filler)
       const put = await runCli(['put', file, '--replicas', '1', '--json', '--repo', owner.repo])
       assert.equal(put.code, 0, put.stderr)
       const [{ id }] = JSON.parse(put.stdout)
@@ -160,11 +200,7 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       const dir = await net.dir()
       small = join(dir, 'small')
       await mkdir(small)
-      owner = new TestNode(join(dir, 'repo'), { wrap: withSmallDisk(small, 3 * 1024) })
-      net.nodes.push(owner)
-      await owner.start()
-      const holders = [await net.addNode({ bootstrap: [owner.addrs[0]] }), await net.addNode({ bootstrap: [owner.addrs[0]] })]
-      await waitAllConnected([owner, ...holders], 30_000, 'the owner and its holders did not connect')
+      ;({ owner } = await ownerWithHolders(join(dir, 'repo'), withSmallDisk(small, 3 * 1024)))
     })
 
     it('fails the get with one line, leaves no partial file, and restores elsewhere', async t => {
