@@ -1,4 +1,5 @@
 import { NoNodeError, RemoteError } from '../api/client.js'
+import { describeError } from '../errors.js'
 
 /** Exit codes of the contract. */
 export const EXIT_OK = 0
@@ -25,7 +26,8 @@ const USAGE_NAMES = new Set(['UsageError', 'InvalidArgumentError'])
 export function reportError (err: unknown): number {
   if (err instanceof ExitCode) return err.code
   const name = (err as Error)?.name
-  const message = err instanceof Error ? err.message : String(err)
+  // a full disk named as such, and no 'Error: ' of a wrapped error repeated
+  const { message } = describeError(err)
   // the contract gives the no-node line verbatim; every other failure is prefixed
   const line = err instanceof NoNodeError ? message.split('\n')[0] : `error: ${message.split('\n')[0]}`
   process.stderr.write(`${line}\n`)

@@ -1,4 +1,4 @@
-import { unlink } from 'node:fs/promises'
+import { statfs, unlink } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { LevelDatastore } from 'datastore-level'
 import { ApiServer } from '../api/server.js'
@@ -8,6 +8,7 @@ import { initRepo, loadKeys, loadSwarmKey, lockRepo, repoExists, repoPaths, writ
 import { createNode } from '../node/index.js'
 import { Backpack } from './backpack.js'
 import { tuneGarbageCollector } from './gc.js'
+import { NoSpaceError, errorMessage } from '../errors.js'
 import type { Config, ConfigInput } from '../repo/config.js'
 
 const log = logger('backpack:daemon')
@@ -18,14 +19,18 @@ export interface StartOptions {
   flags: ConfigInput
   /** `--bootstrap` addresses, added to those from config */
   bootstrap?: string[]
+  /**
+   * Called with the recovery phrase as soon as this start has created the
+   * repo, before anything else can fail: a start that then fails (a busy
+   * port, a full disk) must not leave an identity whose phrase nobody saw.
+   */
+  onRepoCreated?: (phrase: string) => void
 }
 
 export interface RunningDaemon {
   peerId: string
   addrs: string[]
   apiUrl: string
-  /** The recovery phrase when this start created the repo */
-  phrase?: string
   config: Config
   /** Resolves when the node has stopped */
   stopped: Promise<void>
@@ -42,9 +47,8 @@ export async function startDaemon (options: StartOptions): Promise<RunningDaemon
   // validate first: a start that fails on bad config must not create a repo
   // whose recovery phrase nobody saw
   const config = await loadConfig(paths.config, options.flags, options.bootstrap)
-  let phrase: string | undefined
   if (!(await repoExists(options.repo))) {
-    phrase = await initRepo(options.repo)
+    options.onRepoCreated?.(await initRepo(options.repo))
   }
   const unlock = await lockRepo(options.repo)
   const cleanups: Array<() => Promise<void>> = [unlock]
@@ -56,7 +60,7 @@ export async function startDaemon (options: StartOptions): Promise<RunningDaemon
     const keys = await loadKeys(options.repo)
     const swarmKey = await loadSwarmKey(options.repo)
     const datastore = new LevelDatastore(paths.datastore)
-    await datastore.open()
+    await openDatastore(datastore, paths.datastore)
     cleanups.push(async () => { await datastore.close() })
 
     const libp2p = await createNode({ privateKey: keys.privateKey, datastore }, {
@@ -108,7 +112,6 @@ export async function startDaemon (options: StartOptions): Promise<RunningDaemon
       peerId,
       addrs: libp2p.getMultiaddrs().map(ma => ma.toString()),
       apiUrl,
-      phrase,
       config,
       stopped,
       stop
@@ -122,4 +125,18 @@ export async function startDaemon (options: StartOptions): Promise<RunningDaemon
 function splitHostPort (text: string): [string, number] {
   const i = text.lastIndexOf(':')
   return [text.slice(0, i).replace(/^\[|\]$/g, ''), Number(text.slice(i + 1))]
+}
+
+/**
+ * Open the datastore. The datastore's error does not say why it could not
+ * open; a full disk, the likely reason once the repo is locked, is named.
+ */
+async function openDatastore (datastore: LevelDatastore, path: string): Promise<void> {
+  try {
+    await datastore.open()
+  } catch (err) {
+    const disk = await statfs(path).catch(() => undefined)
+    if (disk != null && disk.bavail === 0) throw new NoSpaceError(`no space left on the disk of ${path}: the datastore cannot open`)
+    throw new Error(`cannot open the datastore at ${path}: ${errorMessage(err).replace(/^Error: /, '')}`)
+  }
 }

@@ -4,9 +4,11 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { TestNetwork, TestNode, runCli, waitFor, sleep } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/cli.js'
+import type { AddressInfo } from 'node:net'
 
 /** How long a start that must fail may take before the test gives up on it. */
 const FAILING_START_TIMEOUT_MS = 20_000
@@ -172,6 +174,28 @@ describe('usage and config errors', () => {
     const init = await runCli(['init', '--repo', repo])
     assert.equal(init.code, 0, init.stderr)
     assert.match(init.stdout, PHRASE_LINE)
+  })
+
+  it('a first start that fails after creating the repo (its API port taken) has shown the phrase of the identity it made', async () => {
+    const busy = createServer()
+    await new Promise<void>(resolve => busy.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (busy.address() as AddressInfo).port
+      const repo = join(await net.dir(), 'repo')
+      const result = await runCli(['start', '--repo', repo, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${port}`], { timeoutMs: FAILING_START_TIMEOUT_MS })
+      assert.equal(result.code, 1)
+      assert.match(result.stderr, /EADDRINUSE/)
+      const phrase = PHRASE_LINE.exec(result.stdout)?.[1]
+      assert.ok(phrase != null, `the phrase was shown: ${result.stdout}`)
+      // the identity it made is the phrase's: the next start runs it without a new phrase
+      const node = await net.addNode({ repo, bootstrap: [] })
+      assert.doesNotMatch(node.stdout, PHRASE_LINE)
+      const recovered = join(await net.dir(), 'repo')
+      assert.equal((await runCli(['init', '--repo', recovered, '--recover'], { input: phrase })).code, 0)
+      assert.equal((await net.addNode({ repo: recovered, bootstrap: [] })).peerId, node.peerId)
+    } finally {
+      busy.close()
+    }
   })
 
   it('a bad value of another type names its key', async () => {

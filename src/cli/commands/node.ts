@@ -4,6 +4,7 @@ import { resolveRepoDir } from '../../repo/paths.js'
 import { parseSize, formatSize } from '../../util/size.js'
 import { UsageError } from '../errors.js'
 import { repoOption } from '../program.js'
+import { WRITE_IT_DOWN } from './repo.js'
 import type { ConfigInput } from '../../repo/config.js'
 import type { Command } from 'commander'
 
@@ -41,10 +42,15 @@ export function registerNodeCommands (program: Command): void {
         flags.api = opts.api
       }
       const { startDaemon } = await import('../../daemon/index.js')
-      const daemon = await startDaemon({ repo, flags, bootstrap: opts.bootstrap })
-      if (daemon.phrase != null) {
-        process.stdout.write(`recovery phrase: ${daemon.phrase}\n`)
-      }
+      const daemon = await startDaemon({
+        repo,
+        flags,
+        bootstrap: opts.bootstrap,
+        onRepoCreated: phrase => {
+          process.stdout.write(`recovery phrase: ${phrase}\n`)
+          process.stderr.write(WRITE_IT_DOWN + '\n')
+        }
+      })
       process.stdout.write(`peer id: ${daemon.peerId}\n`)
       for (const addr of daemon.addrs) process.stdout.write(`${addr}\n`)
       process.stderr.write(`api: ${daemon.apiUrl}\n`)

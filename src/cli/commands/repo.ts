@@ -2,6 +2,9 @@ import { resolveRepoDir } from '../../repo/paths.js'
 import { repoOption } from '../program.js'
 import type { Command } from 'commander'
 
+/** Said on stderr wherever a new recovery phrase is printed. */
+export const WRITE_IT_DOWN = 'write the recovery phrase down: it is shown once, and it is the only way to restore your backups without this repo'
+
 async function readStdin (): Promise<string> {
   if (process.stdin.isTTY === true) {
     process.stderr.write('recovery phrase: ')
@@ -28,7 +31,7 @@ export function registerRepoCommands (program: Command): void {
       const words = await initRepo(repo, { phrase, swarmKeyFile: opts.swarmKey })
       if (opts.recover !== true) {
         process.stdout.write(`recovery phrase: ${words}\n`)
-        process.stderr.write('write the recovery phrase down: it is shown once, and it is the only way to restore your backups without this repo\n')
+        process.stderr.write(WRITE_IT_DOWN + '\n')
       }
       process.stdout.write(`initialized repo ${repo}\n`)
     })
