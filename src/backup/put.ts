@@ -29,6 +29,8 @@ export interface PutResult {
   replicas: { desired: number, actual: number }
   /** Why actual < desired */
   degraded?: string
+  /** The file changed while it was read: what the backup holds */
+  changed?: string
 }
 
 /** Lowest holder count over a backup's chunks and its manifest. */
@@ -122,8 +124,13 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
   }
 
   await Promise.all(journaled)
+  // the backup is what was read: a file written to meanwhile is restored as
+  // read, never padded or cut to the size it had before
+  const size = chunks.reduce((sum, c) => sum + c.size, 0)
+  const after = await stat(path).catch(() => undefined)
+  const changed = size !== info.size || after?.size !== info.size || after?.mtimeMs !== info.mtimeMs
   const created = Date.now()
-  const body = { name, size: info.size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
+  const body = { name, size, mode: info.mode & 0o7777, mtime: info.mtimeMs, created, replicas: desired, chunkSize: init.chunkSize, chunks }
   const sealedManifest = cipher.seal(encodeManifest(body))
   const id = cidOf(sealedManifest)
   const ranked = peers.rank(id, exclude)
@@ -137,7 +144,8 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
   progress(true)
 
   const actual = lowestCount([manifestHolders.length, ...chunks.map(c => c.holders.length)])
-  const result: PutResult = { id: entry.id, name, size: info.size, chunks: chunks.length, replicas: { desired, actual } }
+  const result: PutResult = { id: entry.id, name, size, chunks: chunks.length, replicas: { desired, actual } }
+  if (changed) result.changed = `${name} changed while it was read: the backup holds the ${size} bytes read`
   if (actual < desired) {
     const reachable = peers.list().length
     result.degraded = `${name} has ${actual} of ${desired} replicas: only ${reachable} peer${reachable === 1 ? '' : 's'} reachable` +

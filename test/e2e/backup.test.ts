@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { mkfifo } from './mkfifo.js'
-import { mkdir, writeFile, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { appendFileSync, truncateSync } from 'node:fs'
+import { mkdir, readFile, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { ApiClient } from '../../src/api/client.js'
 import { TestNetwork, runCli, waitAllConnected, waitFor } from '../helpers/cli.js'
 import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
@@ -57,6 +60,45 @@ describe('put and get across four nodes', () => {
     assert.ok(entry != null)
     assert.deepEqual(entry.replicas, { desired: 3, actual: 3 })
     assert.ok(!Number.isNaN(Date.parse(entry.created)))
+  })
+
+  it('backs up what it read of a file that shrinks during the put, and warns', async () => {
+    const file = join(dir, 'shrinks.bin')
+    await randomFile(file, 64 * MiB)
+    const half = createHash('sha256').update((await readFile(file)).subarray(0, 32 * MiB)).digest('hex')
+    // through the API, to cut the file once the first chunk is placed (at most
+    // chunksInFlight of its 64 chunks have been read by then)
+    const client = await ApiClient.forRepo(owner.repo)
+    let cut = false
+    const [result] = await client.call('put', { paths: [file], replicas: 1 }, {
+      onProgress: event => {
+        if (!cut && event.type === 'put:bytes' && event.done > 0) {
+          cut = true
+          truncateSync(file, 32 * MiB)
+        }
+      }
+    })
+    assert.ok(cut, 'the file was cut during the put')
+    assert.equal(result.size, 32 * MiB)
+    assert.match(result.changed, /shrinks\.bin changed while it was read: the backup holds the 33554432 bytes read/)
+    const out = join(dir, 'shrinks.out')
+    const get = await runCli(['get', result.id, '-o', out, '--repo', owner.repo])
+    assert.equal(get.code, 0, get.stderr)
+    assert.equal((await stat(out)).size, 32 * MiB, 'restored as read, not padded to the size it had at the start')
+    assert.equal(await sha256File(out), half)
+
+    // the CLI says so on stderr and still exits 0: a file appended to all along
+    const appended = join(dir, 'appends.bin')
+    await randomFile(appended, 8 * MiB)
+    const writer = setInterval(() => { appendFileSync(appended, 'more') }, 5)
+    try {
+      const put = await runCli(['put', appended, '--replicas', '1', '--repo', owner.repo])
+      assert.equal(put.code, 0, put.stderr)
+      assert.match(put.stdout, /^\S+ appends\.bin$/m)
+      assert.match(put.stderr, /^warning: appends\.bin changed while it was read: the backup holds the \d+ bytes read$/m)
+    } finally {
+      clearInterval(writer)
+    }
   })
 
   it('round-trips an empty file, a 1-byte file, an exact multiple of the chunk size and a non-ASCII name', async () => {

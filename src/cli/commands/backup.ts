@@ -47,10 +47,11 @@ export function registerBackupCommands (program: Command): void {
         name: opts.name
       }, opts.json)
       if (opts.json === true) {
-        process.stdout.write(JSON.stringify(results.map(({ degraded, ...r }) => r)) + '\n')
+        process.stdout.write(JSON.stringify(results.map(({ degraded, changed, ...r }) => r)) + '\n')
       } else {
         for (const r of results) process.stdout.write(`${r.id} ${r.name}\n`)
       }
+      for (const r of results) if (r.changed != null) process.stderr.write(`warning: ${r.changed}\n`)
       const degraded = results.filter(r => r.degraded != null)
       if (degraded.length > 0) {
         for (const r of degraded) process.stderr.write(`degraded: ${r.degraded}\n`)
