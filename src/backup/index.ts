@@ -1,10 +1,11 @@
-import { resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { InvalidInputError, NotFoundError } from '../errors.js'
 import { decodeManifest } from './manifest.js'
 import { fetchChunk, getFile } from './get.js'
 import { lowestCount, putFile } from './put.js'
 import { listFiles, safeJoin } from './walk.js'
+import { isDirectory } from '../util/fs.js'
 import type { Catalog, CatalogEntry } from './catalog.js'
 import type { GetResult } from './get.js'
 import type { PutResult } from './put.js'
@@ -129,7 +130,9 @@ export class Backups {
       return out
     }
     const entry = await this.resolve(request.ref, request.signal)
-    const target = request.output != null ? resolve(request.cwd, request.output) : safeJoin(request.cwd, entry.name)
+    let target = request.output != null ? resolve(request.cwd, request.output) : safeJoin(request.cwd, entry.name)
+    // into an existing directory (or one named with a trailing slash), as cp does
+    if (request.output != null && (request.output.endsWith('/') || await isDirectory(target))) target = join(target, basename(entry.name))
     return getFile(this.components, this.init, entry, target, request)
   }
 

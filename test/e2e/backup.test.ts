@@ -137,6 +137,24 @@ describe('put and get across four nodes', () => {
     assert.equal(await sha256File(join(cwd, 'doc.txt')), hash)
   })
 
+  it('-o naming an existing directory, or ending in a slash, restores into it, as cp does', async () => {
+    const hash = await randomFile(join(dir, 'report.pdf'), 5000)
+    await owner.json(['put', join(dir, 'report.pdf'), '--replicas', '1'])
+    const existing = join(dir, 'existing')
+    await mkdir(existing)
+    const into = await owner.run(['get', 'report.pdf', '-o', existing])
+    assert.equal(into.code, 0, into.stderr)
+    assert.equal(await sha256File(join(existing, 'report.pdf')), hash)
+    const fresh = join(dir, 'fresh')
+    const slash = await owner.run(['get', 'report.pdf', '-o', fresh + '/'])
+    assert.equal(slash.code, 0, slash.stderr)
+    assert.equal(await sha256File(join(fresh, 'report.pdf')), hash)
+    // and -o naming a file still names the file
+    const named = await owner.run(['get', 'report.pdf', '-o', join(dir, 'renamed.pdf')])
+    assert.equal(named.code, 0, named.stderr)
+    assert.equal(await sha256File(join(dir, 'renamed.pdf')), hash)
+  })
+
   it('backs up a directory under relative names and restores NAME/ into a directory', async () => {
     const root = join(dir, 'photos')
     await mkdir(join(root, '2024'), { recursive: true })

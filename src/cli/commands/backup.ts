@@ -70,7 +70,8 @@ export function registerBackupCommands (program: Command): void {
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
       const result = await withProgress<any>(client, 'get', {
         ref,
-        output: opts.output != null ? resolve(opts.output) : undefined,
+        // a trailing slash says "into this directory", even one not made yet
+        output: opts.output != null ? resolve(opts.output) + (opts.output.endsWith('/') ? '/' : '') : undefined,
         cwd: process.cwd(),
         force: opts.force === true
       }, opts.json)
