@@ -184,7 +184,7 @@ describe('usage and config errors', () => {
       const repo = join(await net.dir(), 'repo')
       const result = await runCli(['start', '--repo', repo, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${port}`], { timeoutMs: FAILING_START_TIMEOUT_MS })
       assert.equal(result.code, 1)
-      assert.match(result.stderr, /EADDRINUSE/)
+      assert.match(oneLine(result), /EADDRINUSE/)
       const phrase = PHRASE_LINE.exec(result.stdout)?.[1]
       assert.ok(phrase != null, `the phrase was shown: ${result.stdout}`)
       // the identity it made is the phrase's: the next start runs it without a new phrase

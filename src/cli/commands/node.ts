@@ -4,7 +4,6 @@ import { resolveRepoDir } from '../../repo/paths.js'
 import { parseSize, formatSize } from '../../util/size.js'
 import { UsageError } from '../errors.js'
 import { repoOption } from '../program.js'
-import { WRITE_IT_DOWN } from './repo.js'
 import type { ConfigInput } from '../../repo/config.js'
 import type { Command } from 'commander'
 
@@ -46,10 +45,8 @@ export function registerNodeCommands (program: Command): void {
         repo,
         flags,
         bootstrap: opts.bootstrap,
-        onRepoCreated: phrase => {
-          process.stdout.write(`recovery phrase: ${phrase}\n`)
-          process.stderr.write(WRITE_IT_DOWN + '\n')
-        }
+        // stdout only: a start that fails after this still says one line on stderr
+        onRepoCreated: phrase => { process.stdout.write(`recovery phrase: ${phrase}\n`) }
       })
       process.stdout.write(`peer id: ${daemon.peerId}\n`)
       for (const addr of daemon.addrs) process.stdout.write(`${addr}\n`)

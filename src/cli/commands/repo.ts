@@ -2,9 +2,6 @@ import { resolveRepoDir } from '../../repo/paths.js'
 import { repoOption } from '../program.js'
 import type { Command } from 'commander'
 
-/** Said on stderr wherever a new recovery phrase is printed. */
-export const WRITE_IT_DOWN = 'write the recovery phrase down: it is shown once, and it is the only way to restore your backups without this repo'
-
 async function readStdin (): Promise<string> {
   if (process.stdin.isTTY === true) {
     process.stderr.write('recovery phrase: ')
@@ -31,7 +28,7 @@ export function registerRepoCommands (program: Command): void {
       const words = await initRepo(repo, { phrase, swarmKeyFile: opts.swarmKey })
       if (opts.recover !== true) {
         process.stdout.write(`recovery phrase: ${words}\n`)
-        process.stderr.write(WRITE_IT_DOWN + '\n')
+        process.stderr.write('write the recovery phrase down: it is shown once, and it is the only way to restore your backups without this repo\n')
       }
       process.stdout.write(`initialized repo ${repo}\n`)
     })
