@@ -95,6 +95,19 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
   }
   await mkdir(dirname(target), { recursive: true })
   const tmp = join(dirname(target), `.${basename(target)}.backpack-${randomBytes(4).toString('hex')}`)
+  // recorded, so that a node that dies mid-restore removes it at its next start
+  const forget = await components.restores.begin(tmp).catch(err => {
+    log('restoring %s without a record of %s: %s', entry.name, tmp, err.message)
+    return async () => {}
+  })
+  try {
+    return await restoreInto(components, init, entry, target, tmp, options)
+  } finally {
+    await forget().catch(() => {})
+  }
+}
+
+async function restoreInto (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, tmp: string, options: GetOptions): Promise<GetResult> {
   const handle = await open(tmp, 'w', 0o600)
   let done = 0
   let lastProgress = 0

@@ -15,7 +15,7 @@ import type { ChunkClient } from '../protocol/client.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
 import type { GroupLookup } from '../replication/groups.js'
-import type { PendingPut, PutJournal } from './journal.js'
+import type { PendingPut, PutJournal, RestoreJournal } from './journal.js'
 import type { PeerId } from '@libp2p/interface'
 
 export type ProgressFn = (event: Record<string, unknown>) => void
@@ -25,6 +25,8 @@ export interface BackupComponents {
   peerIdFromString: (id: string) => PeerId
   /** Where the chunks of puts in progress went */
   journal: PutJournal
+  /** The temporary files of restores in progress */
+  restores: RestoreJournal
   /** A put failed: ask the holders to drop what it stored and no backup uses */
   abandon: (put: PendingPut) => Promise<void>
   /** Finds the peers holding this node's chunks through the DHT */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { unlink } from 'node:fs/promises'
 import { Key } from 'interface-datastore'
 import type { Datastore } from 'interface-datastore'
 
@@ -92,5 +93,37 @@ export class PendingPut {
       this.known.clear()
       this.onEnd?.()
     }
+  }
+}
+
+/** Datastore prefix of restores in progress: `/backpack/restoring/<id>` → the temporary file's path. */
+const RESTORING_PREFIX = '/backpack/restoring'
+
+/**
+ * The temporary files of restores in progress. A `get` writes beside its
+ * target under a hidden name and renames when done; a node that dies
+ * mid-restore would leave that file behind (as large as what it had
+ * written), so its path is recorded and the next start removes it.
+ */
+export class RestoreJournal {
+  constructor (private readonly components: { datastore: Datastore }) {}
+
+  /** Record `path`; the returned function forgets it once the restore is over. */
+  async begin (path: string): Promise<() => Promise<void>> {
+    const key = new Key(`${RESTORING_PREFIX}/${randomBytes(8).toString('hex')}`)
+    await this.components.datastore.put(key, new TextEncoder().encode(path))
+    return async () => { await this.components.datastore.delete(key) }
+  }
+
+  /** Remove the temporary files of restores that died with an earlier run; returns their paths. */
+  async cleanup (): Promise<string[]> {
+    const removed: string[] = []
+    for await (const { key, value } of this.components.datastore.query({ prefix: RESTORING_PREFIX + '/' })) {
+      const path = new TextDecoder().decode(value)
+      await unlink(path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+      await this.components.datastore.delete(key)
+      removed.push(path)
+    }
+    return removed
   }
 }

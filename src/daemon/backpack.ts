@@ -18,7 +18,7 @@ import { Scrubber } from '../store/scrub.js'
 import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
-import { PutJournal } from '../backup/journal.js'
+import { PutJournal, RestoreJournal } from '../backup/journal.js'
 import type { PendingPut, Placed } from '../backup/journal.js'
 import { pathExists } from '../util/fs.js'
 import { delay } from '../util/concurrency.js'
@@ -105,6 +105,7 @@ export class Backpack {
   readonly announcer: Announcer
   readonly groups: HolderGroups
   readonly journal: PutJournal
+  private readonly restores: RestoreJournal
   readonly backups: Backups
   readonly outbox: Outbox
   readonly repairer: Repairer
@@ -134,6 +135,7 @@ export class Backpack {
     this.groups = new HolderGroups({ datastore, announcer: this.announcer, held: () => this.store.held() })
     this.catalog = new Catalog({ datastore })
     this.journal = new PutJournal({ datastore })
+    this.restores = new RestoreJournal({ datastore })
     this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
@@ -147,6 +149,7 @@ export class Backpack {
       peerId: libp2p.peerId,
       peerIdFromString,
       journal: this.journal,
+      restores: this.restores,
       abandon: async put => { await this.abandon(put, ABANDON_GRACE_MS) },
       groupLookup: new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS }),
       cipher: new DataCipher(keys.dataSecret),
@@ -210,6 +213,14 @@ export class Backpack {
     // puts that died with the last run: drop what they stored
     for (const put of await this.journal.leftovers()) {
       this.abandon(put).catch(err => { log('cleaning up an interrupted put failed: %s', err.message) })
+    }
+    // and the temporary files of restores that died with it (before the API
+    // is up: a record of a restore starting now must not be taken for one)
+    try {
+      const removed = await this.restores.cleanup()
+      if (removed.length > 0) log('removed %d temporary files of interrupted restores', removed.length)
+    } catch (err: any) {
+      log('removing the temporary files of interrupted restores failed: %s', err.message)
     }
     if (await pathExists(repoPaths(this.init.repo).recovering)) this.scheduleRecovery(RECOVERY_FIRST_DELAY_MS, 0, Date.now())
     log('started as %p', this.components.libp2p.peerId)

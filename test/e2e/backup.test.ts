@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import { mkfifo } from './mkfifo.js'
 import { createHash } from 'node:crypto'
 import { appendFileSync, truncateSync } from 'node:fs'
-import { mkdir, readFile, writeFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ApiClient } from '../../src/api/client.js'
-import { TestNetwork, runCli, waitAllConnected, waitFor } from '../helpers/cli.js'
+import { TestNetwork, runCli, sleep, waitAllConnected, waitFor } from '../helpers/cli.js'
 import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
 
@@ -234,6 +234,27 @@ describe('put and get across four nodes', () => {
     const out = join(dir, 'after-restart.out')
     await owner.json(['get', 'big.bin', '-o', out])
     assert.equal(await sha256File(out), await sha256File(join(dir, 'big.bin')))
+  })
+
+  it('a get that dies with the node (kill -9) leaves no temporary file once the node is back', async () => {
+    const file = join(dir, 'restore-killed.bin')
+    await randomFile(file, 128 * MiB)
+    const [put] = await owner.json(['put', file, '--replicas', '1'])
+    const outDir = join(dir, 'restore-killed')
+    await mkdir(outDir)
+    const get = runCli(['get', put.id, '-o', join(outDir, 'out.bin'), '--repo', owner.repo])
+    // kill the node once the restore has begun writing its temporary file
+    const deadline = Date.now() + 30_000
+    while (!(await readdir(outDir)).some(f => f.startsWith('.out.bin.backpack-'))) {
+      assert.ok(Date.now() < deadline, 'the restore did not start')
+      await sleep(5)
+    }
+    await owner.kill()
+    assert.notEqual((await get).code, 0)
+    assert.equal((await readdir(outDir)).length, 1, 'the dead restore left its temporary file')
+    await owner.start({ bootstrap: [holders[0].addrs[0]] })
+    assert.deepEqual(await readdir(outDir), [], 'removed at start')
+    await net.waitConnected()
   })
 
   it('gets identical bytes after kill -9 of a holder', async () => {

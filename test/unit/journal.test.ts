@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MemoryDatastore } from 'datastore-core'
-import { PutJournal } from '../../src/backup/journal.js'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PutJournal, RestoreJournal } from '../../src/backup/journal.js'
+import { tempDir } from '../helpers/tmp.js'
 
 describe('PutJournal', () => {
   it('keeps where each chunk went until the put ends', async () => {
@@ -48,5 +51,31 @@ describe('PutJournal', () => {
     await assert.rejects(put.end(), full)
     assert.deepEqual(journal.live(), [])
     assert.deepEqual(await put.placed(), [{ cid: 'a', holders: ['p1'] }])
+  })
+})
+
+describe('RestoreJournal', () => {
+  it('removes at cleanup the files of restores never forgotten, and only those', async () => {
+    const { dir, cleanup } = await tempDir('backpack-restores-')
+    try {
+      const datastore = new MemoryDatastore()
+      const earlier = new RestoreJournal({ datastore })
+      const done = join(dir, '.a.backpack-1')
+      const died = join(dir, '.b.backpack-2')
+      const gone = join(dir, '.c.backpack-3')
+      await writeFile(done, 'x')
+      await writeFile(died, 'y')
+      const forget = await earlier.begin(done)
+      await earlier.begin(died)
+      await earlier.begin(gone) // never written: nothing to remove, no error
+      await forget()
+      // the next run
+      const removed = await new RestoreJournal({ datastore }).cleanup()
+      assert.deepEqual(removed.sort(), [died, gone].sort())
+      assert.deepEqual(await readdir(dir), ['.a.backpack-1'])
+      assert.deepEqual(await new RestoreJournal({ datastore }).cleanup(), [], 'records are gone too')
+    } finally {
+      await cleanup()
+    }
   })
 })
