@@ -45,6 +45,9 @@ export interface HeldChunk {
  * chunk under a real name), hashed on write and by `scrub()`, counted against
  * the storage limit. Each chunk records the peers it is held for.
  */
+/** A copy written this long ago with no claim is left over from a crash (a put records its claim within moments). */
+export const UNCLAIMED_GRACE_MS = 60 * 60_000
+
 export class ChunkStore {
   private readonly components: ChunkStoreComponents
   private readonly init: ChunkStoreInit
@@ -124,18 +127,30 @@ export class ChunkStore {
   /**
    * Re-hash every chunk on disk and remove each copy that no longer matches
    * its CID, with its claims: the owners' next replica check finds it gone
-   * and places it again. Reads at most `bytesPerSecond`.
+   * and places it again. Reads at most `bytesPerSecond`. Also removes copies
+   * no owner claims (a crash between writing a copy and recording its claim,
+   * or between dropping the last claim and the file): nothing else would.
    */
-  async scrub (options: { bytesPerSecond?: number, signal?: AbortSignal } = {}): Promise<{ checked: number, dropped: number }> {
+  async scrub (options: { bytesPerSecond?: number, signal?: AbortSignal } = {}): Promise<{ checked: number, dropped: number, unclaimed: number }> {
     const rate = options.bytesPerSecond ?? Infinity
     const started = Date.now()
     let read = 0
     let checked = 0
     let dropped = 0
+    let unclaimed = 0
     for await (const { name, path } of this.files()) {
       options.signal?.throwIfAborted()
       const cid = parseChunkCid(name)
       if (cid == null) continue
+      if (await this.isUnclaimed(cid, path)) {
+        // asked again just before: a put of the same chunk may have claimed it meanwhile
+        if ((await this.owners(cid)).length === 0) {
+          log('chunk %c is held for no one, removing it', cid)
+          await this.removeFile(cid)
+          unclaimed++
+        }
+        continue
+      }
       const bytes = await readFile(path).catch(() => undefined)
       if (bytes == null) continue
       checked++
@@ -148,8 +163,15 @@ export class ChunkStore {
       const ahead = read / rate * 1000 - (Date.now() - started)
       if (ahead > 0) await delay(ahead, options.signal)
     }
-    log('scrubbed %d chunks, dropped %d corrupt ones', checked, dropped)
-    return { checked, dropped }
+    log('scrubbed %d chunks, dropped %d corrupt ones and %d held for no one', checked, dropped, unclaimed)
+    return { checked, dropped, unclaimed }
+  }
+
+  /** A copy on disk with no claim, older than a put takes to record one. */
+  private async isUnclaimed (cid: CID, path: string): Promise<boolean> {
+    if (this.writing.has(cid.toString()) || (await this.owners(cid)).length > 0) return false
+    const modified = await stat(path).then(s => s.mtimeMs, () => Date.now())
+    return Date.now() - modified > UNCLAIMED_GRACE_MS
   }
 
   /**

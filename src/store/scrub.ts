@@ -77,7 +77,7 @@ export class Scrubber {
   }
 
   /** One pass over every chunk now. */
-  async pass (): Promise<{ checked: number, dropped: number }> {
+  async pass (): Promise<{ checked: number, dropped: number, unclaimed: number }> {
     const result = await this.components.store.scrub({ bytesPerSecond: this.init.bytesPerSecond ?? SCRUB_BYTES_PER_SECOND, signal: this.controller.signal })
     await this.recordPass()
     return result

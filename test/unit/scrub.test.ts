@@ -18,7 +18,7 @@ function countingStore (ms = 0): { scrub: Scrubber['pass'] extends () => infer R
         store.aborted++
         throw err
       }
-      return { checked: 0, dropped: 0 }
+      return { checked: 0, dropped: 0, unclaimed: 0 }
     }
   }
   return store

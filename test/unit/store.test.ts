@@ -1,11 +1,11 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises'
+import { readdir, readFile, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MemoryDatastore } from 'datastore-core'
 import { cidOf } from '../../src/chunking/index.js'
-import { ChunkStore } from '../../src/store/index.js'
+import { ChunkStore, UNCLAIMED_GRACE_MS } from '../../src/store/index.js'
 import type { ChunkStoreInit } from '../../src/store/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -121,13 +121,38 @@ describe('ChunkStore', () => {
     await writeFile(join(dir, text.slice(-2), text), randomBytes(1000))
     // served as it is: the receiver checks it against the CID
     assert.equal((await store.get(badCid)).byteLength, 1000)
-    assert.deepEqual(await store.scrub(), { checked: 2, dropped: 1 })
+    assert.deepEqual(await store.scrub(), { checked: 2, dropped: 1, unclaimed: 0 })
     assert.equal(await store.has(badCid), false)
     assert.deepEqual(await store.owners(badCid), [])
     await assert.rejects(store.get(badCid), { name: 'NotFoundError' })
     assert.ok(Buffer.from(await store.get(goodCid)).equals(good))
     assert.equal(store.used, 1000)
-    assert.deepEqual(await store.scrub(), { checked: 1, dropped: 0 })
+    assert.deepEqual(await store.scrub(), { checked: 1, dropped: 0, unclaimed: 0 })
+  })
+
+  it('scrub removes a copy no one has claimed for an hour (a crash between file and record), not a fresh one', async () => {
+    const store = await open()
+    const claimed = randomBytes(1000)
+    await store.put(cidOf(claimed), claimed, ALICE)
+    // left by crashes: one copy written long ago without its claim, one just now
+    const old = randomBytes(1000)
+    const fresh = randomBytes(1000)
+    for (const bytes of [old, fresh]) {
+      const text = cidOf(bytes).toString()
+      await mkdir(join(dir, text.slice(-2)), { recursive: true })
+      await writeFile(join(dir, text.slice(-2), text), bytes)
+    }
+    const longAgo = new Date(Date.now() - UNCLAIMED_GRACE_MS - 60_000)
+    const oldText = cidOf(old).toString()
+    await utimes(join(dir, oldText.slice(-2), oldText), longAgo, longAgo)
+    await store.stop()
+    const again = await open()
+    assert.equal(again.used, 3000)
+    assert.deepEqual(await again.scrub(), { checked: 2, dropped: 0, unclaimed: 1 })
+    assert.equal(await again.has(cidOf(old)), false)
+    assert.equal(await again.has(cidOf(fresh)), true)
+    assert.equal(await again.has(cidOf(claimed)), true)
+    assert.equal(again.used, 2000)
   })
 
   it('scrub reads no faster than it is allowed to', async () => {
@@ -138,7 +163,7 @@ describe('ChunkStore', () => {
     }
     const started = Date.now()
     // 256 KiB at 512 KiB/s: at least about half a second
-    assert.deepEqual(await store.scrub({ bytesPerSecond: 512 * 1024 }), { checked: 4, dropped: 0 })
+    assert.deepEqual(await store.scrub({ bytesPerSecond: 512 * 1024 }), { checked: 4, dropped: 0, unclaimed: 0 })
     assert.ok(Date.now() - started >= 400, `took ${Date.now() - started} ms`)
   })
 
