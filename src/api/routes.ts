@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InvalidInputError } from '../errors.js'
+import { badName } from '../backup/walk.js'
 import type { Route } from './server.js'
 import type { Backpack } from '../daemon/backpack.js'
 
@@ -21,7 +22,10 @@ const putBody = z.object({
   paths: z.array(z.string()).min(1),
   replicas: z.number().int().min(1).max(64).optional(),
   priority: z.enum(['high', 'low']).optional(),
-  name: z.string().min(1).optional()
+  name: z.string().superRefine((name, ctx) => {
+    const why = badName(name)
+    if (why != null) ctx.addIssue({ code: 'custom', message: why })
+  }).optional()
 })
 
 const getBody = z.object({

@@ -57,6 +57,20 @@ async function walk (dir: string): Promise<string[]> {
 }
 
 /** A backup name as a relative path below `dir`; refuses names that would escape it. */
+/**
+ * Why `name` cannot name a backup (given with `--name`), or undefined when it
+ * can: a relative path that `get` restores below its directory as it is.
+ */
+export function badName (name: string): string | undefined {
+  if (name === '') return 'a name cannot be empty'
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'a name has no control characters'
+  if (name.startsWith('/')) return 'a name is a relative path'
+  if (name.endsWith('/')) return 'a name cannot end in / (in get, NAME/ means every name below NAME)'
+  if (name.split('/').some(part => part === '' || part === '.' || part === '..')) return 'a name has no empty, . or .. parts'
+  return undefined
+}
+
 export function safeJoin (dir: string, name: string): string {
   const parts = name.split('/').filter(p => p !== '' && p !== '.')
   if (parts.length === 0 || parts.includes('..')) {

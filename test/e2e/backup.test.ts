@@ -117,6 +117,19 @@ describe('put and get across four nodes', () => {
     }
   })
 
+  it('refuses with exit 2 a --name that get could not restore as it is', async () => {
+    const file = join(dir, 'named.txt')
+    await randomFile(file, 100)
+    for (const name of ['../outside', '/abs', 'dir/', '']) {
+      const put = await owner.run(['put', file, '--name', name])
+      assert.equal(put.code, 2, `${name}: ${put.stderr}`)
+      assert.match(put.stderr, /^error: invalid --name .*: a name/)
+      assert.equal(put.stderr.trim().split('\n').length, 1)
+    }
+    // and the API says why to a client that skips the CLI
+    await assert.rejects(ApiClient.forRepo(owner.repo).then(async c => c.call('put', { paths: [file], name: '../outside' })), /name: a name has no empty, \. or \.\. parts/)
+  })
+
   it('restores into ./NAME by default and refuses to overwrite without --force', async () => {
     const src = join(dir, 'src')
     await mkdir(src)

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, writeFile, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { listFiles, safeJoin } from '../../src/backup/walk.js'
+import { badName, listFiles, safeJoin } from '../../src/backup/walk.js'
 import { tempDir } from '../helpers/tmp.js'
 
 describe('listFiles', () => {
@@ -55,5 +55,19 @@ describe('safeJoin', () => {
     for (const name of ['..', '../x', 'a/../../x', 'a/..', '', '.', '/']) {
       assert.throws(() => safeJoin('/restore', name), { name: 'InvalidInputError' }, JSON.stringify(name))
     }
+  })
+})
+
+describe('badName', () => {
+  it('takes relative paths that get restores as they are', () => {
+    for (const name of ['a.txt', 'photos/2024/a.jpg', 'with space', '.hidden', 'a..b', 'ü/日本']) assert.equal(badName(name), undefined, name)
+  })
+
+  it('says why for names get could not restore as they are', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['', /empty/], ['/etc/passwd', /relative/], ['x/', /end in \//], ['../up', /\.\./], ['a/../../b', /\.\./],
+      ['.', /\./], ['a//b', /empty/], ['a/./b', /\./], ['line\nbreak', /control/]
+    ]
+    for (const [name, why] of cases) assert.match(badName(name) ?? 'accepted', why, JSON.stringify(name))
   })
 })

@@ -1,5 +1,6 @@
 import { Option } from 'commander'
 import { ApiClient } from '../../api/client.js'
+import { badName } from '../../backup/walk.js'
 import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize } from '../../util/size.js'
 import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
@@ -39,6 +40,8 @@ export function registerBackupCommands (program: Command): void {
     .option('--json', 'print JSON')
     .action(async (paths: string[], opts: { repo?: string, replicas?: string, priority?: 'high' | 'low', name?: string, json?: boolean }) => {
       const replicas = opts.replicas != null ? parseReplicas(opts.replicas) : undefined
+      const bad = opts.name != null ? badName(opts.name) : undefined
+      if (bad != null) throw new UsageError(`invalid --name ${JSON.stringify(opts.name)}: ${bad}`)
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
       const results = await withProgress<any[]>(client, 'put', {
         paths: paths.map(p => resolve(p)),
