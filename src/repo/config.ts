@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import { multiaddr as parseMultiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError } from '../errors.js'
 import { parseSize } from '../util/size.js'
 
@@ -20,14 +22,49 @@ const size = z.union([z.string(), z.number()], { error: SIZE_EXPECTED }).transfo
   return bytes
 })
 
-const multiaddr = z.string().regex(/^\/[a-z0-9]/i, 'expected a multiaddr such as /ip4/127.0.0.1/tcp/4001')
+/** Why `value` is not a multiaddr, or undefined when it is one. */
+export function multiaddrProblem (value: string): string | undefined {
+  try {
+    parseMultiaddr(value)
+    return undefined
+  } catch (err: any) {
+    return `expected a multiaddr such as /ip4/127.0.0.1/tcp/4001 (${err.message})`
+  }
+}
+
+/**
+ * Why `value` cannot be a bootstrap address, or undefined when it can: a
+ * multiaddr ending in /p2p/<peer id> (without one, libp2p's bootstrap
+ * skips it without a word).
+ */
+export function bootstrapProblem (value: string): string | undefined {
+  const problem = multiaddrProblem(value)
+  if (problem != null) return problem
+  const id = parseMultiaddr(value).getComponents().findLast(c => c.name === 'p2p')?.value
+  if (id == null) return 'expected a full multiaddr ending in /p2p/<peer id>, as `backpack start` prints them'
+  try {
+    peerIdFromString(id)
+    return undefined
+  } catch {
+    return `${JSON.stringify(id)} is not a peer id`
+  }
+}
+
+function checked (problem: (value: string) => string | undefined): z.ZodType<string> {
+  return z.string().superRefine((value, ctx) => {
+    const why = problem(value)
+    if (why != null) ctx.addIssue({ code: 'custom', message: why })
+  })
+}
+
+const multiaddr = checked(multiaddrProblem)
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001')
 const ms = z.number().int().nonnegative()
 const positive = z.number().int().positive()
 
 export const configSchema = z.object({
   listen: z.array(multiaddr),
-  bootstrap: z.array(multiaddr),
+  bootstrap: z.array(checked(bootstrapProblem)),
   mdns: z.object({ enabled: z.boolean(), intervalMs: positive }).strict(),
   api: hostPort,
   connections: z.object({ allow: z.array(multiaddr), maxConnections: positive }).strict(),

@@ -240,6 +240,22 @@ describe('usage and config errors', () => {
     assert.match(oneLine(result), /--storage-limit/)
   })
 
+  it('a malformed or incomplete address exits 2 before any repo is made', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--listen', '/ip4/127.0.0.1/tcp/99999'], /^error: invalid --listen "\/ip4\/127\.0\.0\.1\/tcp\/99999": expected a multiaddr/],
+      // libp2p's bootstrap would skip it without a word
+      [['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], /^error: invalid --bootstrap .*ending in \/p2p\/<peer id>/],
+      [['--bootstrap', '/ip4/127.0.0.1/tcp/4001/p2p/notapeer'], /^error: invalid --bootstrap .*"notapeer" is not a peer id/]
+    ]
+    for (const [args, line] of cases) {
+      const repo = join(await net.dir(), 'repo')
+      const result = await runCli(['start', '--repo', repo, '--no-mdns', '--api', '127.0.0.1:0', ...args], { timeoutMs: FAILING_START_TIMEOUT_MS })
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(oneLine(result), line)
+      assert.equal(existsSync(repo), false, 'no repo, so no phrase nobody saw')
+    }
+  })
+
   it('an unknown command exits 2', async () => {
     const result = await runCli(['frobnicate'])
     assert.equal(result.code, 2)

@@ -10,6 +10,9 @@ import {
 } from '../../src/repo/config.js'
 import type { ConfigInput } from '../../src/repo/config.js'
 
+/** A peer id, for bootstrap addresses */
+const PEER = '12D3KooWBkZCULjmqnsrgW8hfPxSAYYAg5M8sXzfZEkBgaWi6yjE'
+
 async function defaults (): Promise<ConfigInput> {
   return JSON.parse(await readFile(DEFAULT_CONFIG_PATH, 'utf8'))
 }
@@ -92,6 +95,10 @@ describe('validateConfig', () => {
       [{ mdns: { intervalMs: 0 } }, [/mdns\.intervalMs/, / 0/]],
       [{ listen: '/ip4/0.0.0.0/tcp/0' }, [/listen/, /array/]],
       [{ listen: ['nope'] }, [/listen\.0/, /"nope"/, /multiaddr/]],
+      [{ listen: ['/ip4/127.0.0.1/tcp/99999'] }, [/listen\.0/, /99999/, /multiaddr/, /65535/]],
+      [{ bootstrap: ['/ip4/10.0.0.1/tcp/4001'] }, [/bootstrap\.0/, /ending in \/p2p\/<peer id>/]],
+      [{ bootstrap: ['/ip4/10.0.0.1/tcp/4001/p2p/notapeer'] }, [/bootstrap\.0/, /"notapeer" is not a peer id/]],
+      [{ connections: { allow: ['/ip4/300.0.0.0/ipcidr/8'] } }, [/connections\.allow\.0/, /multiaddr/]],
       [{ bootstrap: [42] }, [/bootstrap\.0/, /42/]],
       [{ api: 'localhost' }, [/\bapi\b/, /"localhost"/, /HOST:PORT/]],
       [{ chunking: { size: 10 } }, [/chunking\.size/, /10/, /1024/]],
@@ -126,9 +133,9 @@ describe('readConfigFile and loadConfig', () => {
 
   it('adds --bootstrap addresses to those of config.json, and validates them', async () => {
     const path = join(dir, 'bootstrap.json')
-    await writeFile(path, JSON.stringify({ bootstrap: ['/ip4/10.0.0.1/tcp/4001'] }))
-    const config = await loadConfig(path, {}, ['/ip4/10.0.0.2/tcp/4001'])
-    assert.deepEqual(config.bootstrap, ['/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'])
+    await writeFile(path, JSON.stringify({ bootstrap: [`/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`] }))
+    const config = await loadConfig(path, {}, [`/ip4/10.0.0.2/tcp/4001/p2p/${PEER}`])
+    assert.deepEqual(config.bootstrap, [`/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`, `/ip4/10.0.0.2/tcp/4001/p2p/${PEER}`])
     await assert.rejects(loadConfig(path, {}, ['nonsense']), /bootstrap\.1/)
   })
 
@@ -154,12 +161,12 @@ describe('readConfigFile and loadConfig', () => {
 
   it('layers defaults < config.json < flags', async () => {
     const path = join(dir, 'config.json')
-    await writeFile(path, JSON.stringify({ storage: { limit: '1GB' }, mdns: { intervalMs: 1000 }, bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }))
+    await writeFile(path, JSON.stringify({ storage: { limit: '1GB' }, mdns: { intervalMs: 1000 }, bootstrap: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER}`] }))
     const fromFile = await loadConfig(path)
     assert.equal(fromFile.storage.limit, 1_000_000_000)
     assert.equal(fromFile.mdns.intervalMs, 1000)
     assert.equal(fromFile.mdns.enabled, true, 'untouched keys keep their defaults')
-    assert.deepEqual(fromFile.bootstrap, ['/ip4/127.0.0.1/tcp/4001'])
+    assert.deepEqual(fromFile.bootstrap, [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER}`])
     assert.equal(fromFile.replication.priority, 'high')
 
     const withFlags = await loadConfig(path, { storage: { limit: '0' }, mdns: { enabled: false }, listen: ['/ip4/127.0.0.1/tcp/0'] })

@@ -40,6 +40,14 @@ export function registerNodeCommands (program: Command): void {
         if (!/^[^:\s]+:\d{1,5}$/.test(opts.api)) throw new UsageError(`invalid --api ${JSON.stringify(opts.api)}: expected HOST:PORT such as 127.0.0.1:0`)
         flags.api = opts.api
       }
+      // malformed addresses are usage errors (exit 2), found before a repo is made
+      const { bootstrapProblem, multiaddrProblem } = await import('../../repo/config.js')
+      for (const [flag, values, problem] of [['--listen', opts.listen, multiaddrProblem], ['--bootstrap', opts.bootstrap, bootstrapProblem]] as const) {
+        for (const value of values ?? []) {
+          const why = problem(value)
+          if (why != null) throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${why}`)
+        }
+      }
       const { startDaemon } = await import('../../daemon/index.js')
       const daemon = await startDaemon({
         repo,
