@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress'
+import type { ApiClient } from '../api/client.js'
 
 /**
  * A progress bar (bytes, rate, ETA) drawn from the node's progress events,
@@ -52,4 +53,18 @@ export class ProgressBar {
 
 function mb (bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`
+}
+
+/** Call a route with a progress bar; the bar goes away before anything is printed. Ctrl-C cancels the call. */
+export async function withProgress<T> (client: ApiClient, route: string, body: unknown, json?: boolean): Promise<T> {
+  const bar = new ProgressBar({ json })
+  const controller = new AbortController()
+  const onSignal = (): void => { controller.abort() }
+  process.once('SIGINT', onSignal)
+  try {
+    return await client.call<T>(route, body, { onProgress: bar.onEvent, signal: controller.signal })
+  } finally {
+    process.off('SIGINT', onSignal)
+    bar.stop()
+  }
 }

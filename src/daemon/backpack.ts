@@ -19,6 +19,7 @@ import { Repairer } from '../replication/repair.js'
 import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
 import { PutJournal, RestoreJournal } from '../backup/journal.js'
+import type { ProgressFn } from '../backup/index.js'
 import type { PendingPut, Placed } from '../backup/journal.js'
 import { pathExists } from '../util/fs.js'
 import { delay } from '../util/concurrency.js'
@@ -378,9 +379,9 @@ export class Backpack {
   }
 
   /** Lower the storage limit (kept in the repo's config.json) and free space down to it. */
-  async reclaim (limit: number, signal?: AbortSignal): Promise<ReclaimResult> {
+  async reclaim (limit: number, signal?: AbortSignal, onProgress?: ProgressFn): Promise<ReclaimResult> {
     await updateRepoConfig(repoPaths(this.init.repo).config, { storage: { limit } })
-    return this.reclaimer.reclaim(limit, signal)
+    return this.reclaimer.reclaim(limit, signal, onProgress)
   }
 
   /** A backup of ours by id, else the newest of that name. */

@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { UnavailableError } from '../errors.js'
 import { newSession } from './placement.js'
+import { PROGRESS_INTERVAL_MS } from '../backup/put.js'
 import type { Outbox } from './outbox.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement } from './placement.js'
@@ -8,6 +9,7 @@ import type { ChunkClient } from '../protocol/client.js'
 import type { ChunkStore } from '../store/index.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+import type { ProgressFn } from '../backup/index.js'
 
 const log = logger('backpack:reclaim')
 
@@ -43,10 +45,10 @@ export class Reclaimer {
   }
 
   /** Bring used storage under `limit`; one run at a time. */
-  async reclaim (limit: number, signal?: AbortSignal): Promise<ReclaimResult> {
+  async reclaim (limit: number, signal?: AbortSignal, onProgress?: ProgressFn): Promise<ReclaimResult> {
     while (this.running != null) await this.running.catch(() => {})
     this.components.store.setLimit(limit)
-    const run = this.run(signal)
+    const run = this.run(signal, onProgress)
     this.running = run
     try {
       return await run
@@ -55,12 +57,23 @@ export class Reclaimer {
     }
   }
 
-  private async run (signal?: AbortSignal): Promise<ReclaimResult> {
+  private async run (signal?: AbortSignal, onProgress?: ProgressFn): Promise<ReclaimResult> {
     const { store } = this.components
     const self = this.components.peerId.toString()
     let moved = 0
     let stuck = 0
     if (store.used <= store.limit) return { used: store.used, limit: store.limit, moved }
+    // progress: bytes freed of those to free
+    const start = store.used
+    const total = start - store.limit
+    let lastProgress = 0
+    const progress = (force = false): void => {
+      const now = Date.now()
+      if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return
+      lastProgress = now
+      onProgress?.({ type: 'reclaim:bytes', name: 'reclaim', done: Math.min(total, start - store.used), total })
+    }
+    onProgress?.({ type: 'reclaim:file', name: 'reclaim', total })
 
     const owners = new Map<string, { cid: CID, owners: string[] }>()
     for await (const held of store.held()) {
@@ -110,7 +123,9 @@ export class Reclaimer {
       for (const owner of claimants) await this.components.outbox.queueMoved(owner, cid.toString(), newHolder)
       await store.remove(cid)
       moved++
+      progress()
     }
+    progress(true)
     for (const owner of new Set(evict.flatMap(e => e.owners))) void this.components.outbox.flush(owner)
     log('reclaimed: moved %d chunks, %d could not be handed on, %d of %d bytes used', moved, stuck, store.used, store.limit)
     if (store.used > store.limit) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { spawn } from 'node:child_process'
+import { ApiClient } from '../../src/api/client.js'
 import { CLI, TestNetwork, waitFor, sleep } from '../helpers/cli.js'
 import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
@@ -78,8 +79,20 @@ describe('self-healing across five nodes', () => {
     const holder = others[usage.indexOf(Math.max(...usage))]
     assert.ok(await used(holder) > 0)
 
+    // through the API, to see its progress: the bytes freed of those to free
+    const before = await used(holder)
+    const events: any[] = []
+    const client = await ApiClient.forRepo(holder.repo)
+    const reclaimed = await client.call('reclaim', { limit: 0 }, { onProgress: event => { events.push(event) } })
+    assert.equal(reclaimed.used, 0)
+    assert.deepEqual(events[0], { type: 'reclaim:file', name: 'reclaim', total: before })
+    const last = events[events.length - 1]
+    assert.deepEqual(last, { type: 'reclaim:bytes', name: 'reclaim', done: before, total: before })
+    for (const [i, e] of events.slice(1).entries()) assert.ok(e.done >= (events[i].done ?? 0), 'progress only grows')
+    // the CLI: nothing left to hand on
     const result = await holder.run(['reclaim', '0'])
     assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /0 chunks handed to other peers/)
     assert.equal(await used(holder), 0)
     assert.equal((await storedChunks(holder.repo)).length, 0)
 

@@ -4,24 +4,10 @@ import { badName } from '../../backup/walk.js'
 import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize } from '../../util/size.js'
 import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
-import { ProgressBar } from '../progress.js'
+import { withProgress } from '../progress.js'
 import { repoOption } from '../program.js'
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
-
-/** Call a route with a progress bar; the bar goes away before anything is printed. */
-async function withProgress<T> (client: ApiClient, route: string, body: unknown, json?: boolean): Promise<T> {
-  const bar = new ProgressBar({ json })
-  const controller = new AbortController()
-  const onSignal = (): void => { controller.abort() }
-  process.once('SIGINT', onSignal)
-  try {
-    return await client.call<T>(route, body, { onProgress: bar.onEvent, signal: controller.signal })
-  } finally {
-    process.off('SIGINT', onSignal)
-    bar.stop()
-  }
-}
 
 function parseReplicas (text: string): number {
   const n = Number(text)

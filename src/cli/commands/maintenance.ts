@@ -3,6 +3,7 @@ import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize, parseSize } from '../../util/size.js'
 import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
 import { repoOption } from '../program.js'
+import { withProgress } from '../progress.js'
 import type { Command } from 'commander'
 
 export function registerMaintenanceCommands (program: Command): void {
@@ -49,7 +50,8 @@ export function registerMaintenanceCommands (program: Command): void {
       const limit = parseSize(size)
       if (limit === undefined) throw new UsageError(`invalid size ${JSON.stringify(size)}: expected a byte count or a number with a unit (500MB, 10GiB, 0)`)
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
-      const result = await client.call('reclaim', { limit })
+      // a bar of the bytes handed on, on a terminal: a large reclaim takes minutes
+      const result = await withProgress<any>(client, 'reclaim', { limit })
       process.stdout.write(`storage limit ${formatSize(result.limit)}, ${formatSize(result.used)} used, ${result.moved} chunks handed to other peers\n`)
     })
 }
