@@ -65,7 +65,7 @@ export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<str
     },
     ls: async (body) => backpack.backups.ls(parse(lsBody, body).name),
     rm: async (body) => backpack.rm(parse(refBody, body).ref),
-    verify: async (body, { signal }) => backpack.verify(parse(verifyBody, body).ref, signal),
+    verify: async (body, { signal, progress }) => backpack.verify(parse(verifyBody, body).ref, signal, progress),
     reclaim: async (body, { signal, progress }) => backpack.reclaim(parse(reclaimBody, body).limit, signal, progress)
   }
 }

@@ -373,9 +373,9 @@ export class Backpack {
   }
 
   /** Check replicas and repair: every backup, or the one named. */
-  async verify (ref?: string, signal?: AbortSignal): Promise<VerifyResult[]> {
+  async verify (ref?: string, signal?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
     const ids = ref != null ? [(await this.catalogEntry(ref)).id] : undefined
-    return this.repairer.verify(ids, signal)
+    return this.repairer.verify(ids, signal, onProgress)
   }
 
   /** Lower the storage limit (kept in the repo's config.json) and free space down to it. */

@@ -5,6 +5,7 @@ import type { Catalog, CatalogEntry } from '../backup/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
 import type { PeerId } from '@libp2p/interface'
+import type { ProgressFn } from '../backup/index.js'
 
 const log = logger('backpack:repair')
 
@@ -88,14 +89,14 @@ export class Repairer {
   }
 
   /** Check and repair now, without the grace period: what `verify` runs. */
-  async verify (ids?: string[], signal?: AbortSignal): Promise<VerifyResult[]> {
-    return this.pass(ids, true, signal)
+  async verify (ids?: string[], signal?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
+    return this.pass(ids, true, signal, onProgress)
   }
 
   /** One pass over the catalog (or the given backups); passes do not overlap. */
-  private async pass (ids: string[] | undefined, force: boolean, signal?: AbortSignal): Promise<VerifyResult[]> {
+  private async pass (ids: string[] | undefined, force: boolean, signal?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
     while (this.running != null) await this.running.catch(() => {})
-    const run = this.check(ids, force, signal)
+    const run = this.check(ids, force, signal, onProgress)
     this.running = run
     try {
       return await run
@@ -104,7 +105,7 @@ export class Repairer {
     }
   }
 
-  private async check (ids: string[] | undefined, force: boolean, outer?: AbortSignal): Promise<VerifyResult[]> {
+  private async check (ids: string[] | undefined, force: boolean, outer?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
     const { catalog } = this.components
     const signals = [this.controller?.signal, outer].filter((s): s is AbortSignal => s != null)
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined
@@ -112,8 +113,11 @@ export class Repairer {
     const confirmed = await this.askHolders(entries, force, signal)
     const session = newSession()
     const results: VerifyResult[] = []
+    // progress: the bytes of the backups checked (and repaired) so far
+    for (const entry of entries) onProgress?.({ type: 'verify:file', name: entry.name, total: entry.size })
     for (const entry of entries) {
       results.push(await this.repairEntry(entry, confirmed, session, signal))
+      onProgress?.({ type: 'verify:bytes', name: entry.name, done: entry.size, total: entry.size })
     }
     return results
   }

@@ -66,6 +66,11 @@ describe('self-healing across five nodes', () => {
     assert.equal(await sha256File(out), hash)
     const ls = await owner.json(['ls', 'heal.bin'])
     assert.deepEqual(ls[0].replicas, { desired: 2, actual: 2 })
+    // its progress, through the API: each backup's bytes once checked
+    const events: any[] = []
+    await (await ApiClient.forRepo(owner.repo)).call('verify', {}, { onProgress: event => { events.push(event) } })
+    assert.deepEqual(events.filter(e => e.type === 'verify:file'), [{ type: 'verify:file', name: 'heal.bin', total: 6 * MiB }])
+    assert.deepEqual(events.at(-1), { type: 'verify:bytes', name: 'heal.bin', done: 6 * MiB, total: 6 * MiB })
     // bring the dead node back for the next tests
     await dead.start({ bootstrap: [owner.addrs[0]], config })
     await net.waitConnected()

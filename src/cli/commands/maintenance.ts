@@ -27,7 +27,7 @@ export function registerMaintenanceCommands (program: Command): void {
     .option('--json', 'print JSON')
     .action(async (ref: string | undefined, opts: { repo?: string, json?: boolean }) => {
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
-      const results = await client.call<any[]>('verify', { ref })
+      const results = await withProgress<any[]>(client, 'verify', { ref }, opts.json)
       if (opts.json === true) {
         process.stdout.write(JSON.stringify(results) + '\n')
       } else {
