@@ -6,7 +6,7 @@ import { CID } from 'multiformats/cid'
 import { FileExistsError, NoSpaceError, UnavailableError, isDiskFull } from '../errors.js'
 import { pathExists } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
-import { PROGRESS_INTERVAL_MS } from './put.js'
+import { throttled } from '../util/progress.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
 import type { PeerId } from '@libp2p/interface'
@@ -110,7 +110,7 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
 async function restoreInto (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, tmp: string, options: GetOptions): Promise<GetResult> {
   const handle = await open(tmp, 'w', 0o600)
   let done = 0
-  let lastProgress = 0
+  const progress = throttled(() => { options.onProgress?.({ type: 'get:bytes', name: entry.name, done, total: entry.size }) })
   options.onProgress?.({ type: 'get:file', name: entry.name, total: entry.size })
   try {
     const offsets: number[] = []
@@ -127,11 +127,7 @@ async function restoreInto (components: BackupComponents, init: BackupInit, entr
       if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
       await handle.write(plain, 0, plain.byteLength, offsets[i])
       done += plain.byteLength
-      const now = Date.now()
-      if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
-        lastProgress = now
-        options.onProgress?.({ type: 'get:bytes', name: entry.name, done, total: entry.size })
-      }
+      progress()
     }, options.signal)
     await handle.truncate(entry.size)
     await handle.sync()

@@ -3,6 +3,7 @@ import { logger } from '@libp2p/logger'
 import { cidOf, readPieces } from '../chunking/index.js'
 import { InvalidInputError, UnavailableError } from '../errors.js'
 import { forEachConcurrent } from '../util/concurrency.js'
+import { throttled } from '../util/progress.js'
 import { newSession } from '../replication/placement.js'
 import { encodeManifest } from './manifest.js'
 import type { PendingPut } from './journal.js'
@@ -11,9 +12,6 @@ import type { CatalogEntry, ChunkPlacement } from './catalog.js'
 import type { PlacementSession } from '../replication/placement.js'
 
 const log = logger('backpack:put')
-
-/** Progress events are sent at most this often per file. */
-export const PROGRESS_INTERVAL_MS = 200
 
 export interface PutOptions {
   replicas: number
@@ -73,13 +71,7 @@ async function storeFile (components: BackupComponents, init: BackupInit, path: 
   const journaled: Array<Promise<void>> = []
   let journalError: Error | undefined
   let done = 0
-  let lastProgress = 0
-  const progress = (force = false): void => {
-    const now = Date.now()
-    if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return
-    lastProgress = now
-    options.onProgress?.({ type: 'put:bytes', name, done, total: info.size })
-  }
+  const progress = throttled(() => { options.onProgress?.({ type: 'put:bytes', name, done, total: info.size }) })
   options.onProgress?.({ type: 'put:file', name, total: info.size })
 
   const noPeers = (): string => `no peer could take a chunk of ${name}: ${peers.list().length} peers reachable` +

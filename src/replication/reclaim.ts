@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { UnavailableError } from '../errors.js'
 import { newSession } from './placement.js'
-import { PROGRESS_INTERVAL_MS } from '../backup/put.js'
+import { throttled } from '../util/progress.js'
 import type { Outbox } from './outbox.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement } from './placement.js'
@@ -66,13 +66,7 @@ export class Reclaimer {
     // progress: bytes freed of those to free
     const start = store.used
     const total = start - store.limit
-    let lastProgress = 0
-    const progress = (force = false): void => {
-      const now = Date.now()
-      if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return
-      lastProgress = now
-      onProgress?.({ type: 'reclaim:bytes', name: 'reclaim', done: Math.min(total, start - store.used), total })
-    }
+    const progress = throttled(() => { onProgress?.({ type: 'reclaim:bytes', name: 'reclaim', done: Math.min(total, start - store.used), total }) })
     onProgress?.({ type: 'reclaim:file', name: 'reclaim', total })
 
     const owners = new Map<string, { cid: CID, owners: string[] }>()
