@@ -296,7 +296,8 @@ export class Backpack {
   async rm (ref: string): Promise<RmResult> {
     const entry = await this.catalogEntry(ref)
     // tombstones first: a crash after this point still deletes everywhere
-    const byHolder = await this.queueDrops([{ cid: entry.id, holders: entry.manifest.holders }, ...entry.chunks], await this.catalog.referenced(entry.id))
+    const byHolder = dropsByHolder([{ cid: entry.id, holders: entry.manifest.holders }, ...entry.chunks], await this.catalog.referenced(entry.id))
+    await this.queueDrops(byHolder)
     await this.catalog.delete(entry.id)
     await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h)))
     let pending = 0
@@ -304,15 +305,9 @@ export class Backpack {
     return { id: entry.id, name: entry.name, holders: byHolder.size, pending }
   }
 
-  /**
-   * Tombstones in the outbox: each holder is to drop the copies it has of
-   * these chunks, except those in `used` (another backup, or put, needs
-   * them). Returns the chunks queued per holder.
-   */
-  private async queueDrops (chunks: Placed[], used: Set<string>): Promise<Map<string, string[]>> {
-    const byHolder = dropsByHolder(chunks, used)
+  /** Tombstones in the outbox: each holder is to drop its copies of these chunks (see `dropsByHolder`). */
+  private async queueDrops (byHolder: Map<string, string[]>): Promise<void> {
     for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
-    return byHolder
   }
 
   /**
@@ -327,12 +322,11 @@ export class Backpack {
     const used = await this.catalog.referenced()
     // a put of this run still going may have sent the same chunk
     for (const cid of await this.livePutChunks(put)) used.add(cid)
-    let byHolder: Map<string, string[]>
+    const byHolder = dropsByHolder(placed, used)
     try {
-      byHolder = await this.queueDrops(placed, used)
+      await this.queueDrops(byHolder)
     } catch (err: any) {
       // no room for tombstones (a full disk, which may be why the put failed): tell the holders now
-      byHolder = dropsByHolder(placed, used)
       log('could not queue the drops of an interrupted put (%s); telling %d holders now', err.message, byHolder.size)
       await Promise.all([...byHolder].map(async ([holder, cids]) => this.outbox.deleteNow(holder, cids).catch(() => {})))
       // its records, if any were written, are found again at the next start
@@ -366,7 +360,8 @@ export class Backpack {
     const recorded = await this.catalog.holdersOf()
     const stray = cids.filter(cid => recorded.get(cid)?.has(to) !== true).map(cid => ({ cid, holders: [to] }))
     if (stray.length === 0) return
-    const byHolder = await this.queueDrops(stray, await this.livePutChunks())
+    const byHolder = dropsByHolder(stray, await this.livePutChunks())
+    await this.queueDrops(byHolder)
     if (byHolder.size > 0) log('%s handed on %d chunks it was not recorded for; %s told to drop them', from, stray.length, to)
     // not awaited: the holder waits for this answer
     this.outbox.flush(to).catch(() => {})
@@ -418,7 +413,10 @@ export class Backpack {
   }
 }
 
-/** The chunks each holder is to drop: every copy of `chunks` except those in `used`. */
+/**
+ * The chunks each holder is to drop: every copy of `chunks` except those in
+ * `used` (another backup, or a put, needs them).
+ */
 function dropsByHolder (chunks: Placed[], used: Set<string>): Map<string, string[]> {
   const byHolder = new Map<string, string[]>()
   for (const { cid, holders } of chunks) {
