@@ -56,7 +56,6 @@ async function walk (dir: string): Promise<string[]> {
   return out
 }
 
-/** A backup name as a relative path below `dir`; refuses names that would escape it. */
 /**
  * Why `name` cannot name a backup (given with `--name`), or undefined when it
  * can: a relative path that `get` restores below its directory as it is.
@@ -71,6 +70,7 @@ export function badName (name: string): string | undefined {
   return undefined
 }
 
+/** A backup name as a relative path below `dir`; refuses names that would escape it. */
 export function safeJoin (dir: string, name: string): string {
   const parts = name.split('/').filter(p => p !== '' && p !== '.')
   if (parts.length === 0 || parts.includes('..')) {

@@ -21,9 +21,9 @@ interface Pending {
  * Seals pieces and opens chunks, on the calling thread (size 0, the
  * daemon's default: a worker made puts about 8 % faster on two cores but
  * the owner 40-60 MiB larger) or in worker threads, so hashing and
- * encryption run beside the network work of the main thread. Bytes move to workers as transferred
- * ArrayBuffers, not copies; a buffer handed in must not be used by the
- * caller afterwards.
+ * encryption run beside the network work of the main thread. Bytes move to
+ * workers as transferred ArrayBuffers, not copies; a buffer handed in must
+ * not be used by the caller afterwards.
  */
 export class CryptoPool {
   private readonly workers: Worker[] = []

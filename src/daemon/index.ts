@@ -8,7 +8,7 @@ import { initRepo, loadKeys, loadSwarmKey, lockRepo, repoExists, repoPaths, writ
 import { createNode } from '../node/index.js'
 import { Backpack } from './backpack.js'
 import { tuneGarbageCollector } from './gc.js'
-import { NoSpaceError, errorMessage } from '../errors.js'
+import { NoSpaceError, describeError } from '../errors.js'
 import type { Config, ConfigInput } from '../repo/config.js'
 
 const log = logger('backpack:daemon')
@@ -137,6 +137,6 @@ async function openDatastore (datastore: LevelDatastore, path: string): Promise<
   } catch (err) {
     const disk = await statfs(path).catch(() => undefined)
     if (disk != null && disk.bavail === 0) throw new NoSpaceError(`no space left on the disk of ${path}: the datastore cannot open`)
-    throw new Error(`cannot open the datastore at ${path}: ${errorMessage(err).replace(/^Error: /, '')}`)
+    throw new Error(`cannot open the datastore at ${path}: ${describeError(err).message}`)
   }
 }

@@ -39,15 +39,15 @@ export interface HeldChunk {
   renewed: number
 }
 
+/** A copy written this long ago with no claim is left over from a crash (a put records its claim within moments). */
+export const UNCLAIMED_GRACE_MS = 60 * 60_000
+
 /**
  * The chunks this node holds for others: content-addressed files in sharded
  * folders, written to a temp file and renamed (a crash never leaves a partial
  * chunk under a real name), hashed on write and by `scrub()`, counted against
  * the storage limit. Each chunk records the peers it is held for.
  */
-/** A copy written this long ago with no claim is left over from a crash (a put records its claim within moments). */
-export const UNCLAIMED_GRACE_MS = 60 * 60_000
-
 export class ChunkStore {
   private readonly components: ChunkStoreComponents
   private readonly init: ChunkStoreInit
@@ -143,12 +143,9 @@ export class ChunkStore {
       const cid = parseChunkCid(name)
       if (cid == null) continue
       if (await this.isUnclaimed(cid, path)) {
-        // asked again just before: a put of the same chunk may have claimed it meanwhile
-        if ((await this.owners(cid)).length === 0) {
-          log('chunk %c is held for no one, removing it', cid)
-          await this.removeFile(cid)
-          unclaimed++
-        }
+        log('chunk %c is held for no one, removing it', cid)
+        await this.removeFile(cid)
+        unclaimed++
         continue
       }
       const bytes = await readFile(path).catch(() => undefined)
@@ -167,11 +164,16 @@ export class ChunkStore {
     return { checked, dropped, unclaimed }
   }
 
-  /** A copy on disk with no claim, older than a put takes to record one. */
+  /**
+   * A copy on disk with no claim, older than a put takes to record one. The
+   * claims are asked last, just before the copy would go: a put of the same
+   * chunk may claim it meanwhile.
+   */
   private async isUnclaimed (cid: CID, path: string): Promise<boolean> {
-    if (this.writing.has(cid.toString()) || (await this.owners(cid)).length > 0) return false
+    if (this.writing.has(cid.toString())) return false
     const modified = await stat(path).then(s => s.mtimeMs, () => Date.now())
-    return Date.now() - modified > UNCLAIMED_GRACE_MS
+    if (Date.now() - modified <= UNCLAIMED_GRACE_MS) return false
+    return (await this.owners(cid)).length === 0
   }
 
   /**
