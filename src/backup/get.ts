@@ -3,12 +3,14 @@ import { chmod, mkdir, open, rename, unlink, utimes } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import { FileExistsError, NoSpaceError, UnavailableError, isDiskFull } from '../errors.js'
+import { SEAL_OVERHEAD_BYTES } from '../chunking/cipher.js'
+import { BadHashError, FileExistsError, NoSpaceError, ProtocolError, UnavailableError, errorMessage, isDiskFull } from '../errors.js'
 import { pathExists } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { throttled } from '../util/progress.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
+import type { PieceOpener } from '../chunking/cipher.js'
 import type { PeerId } from '@libp2p/interface'
 
 const log = logger('backpack:get')
@@ -32,22 +34,35 @@ export interface GetResult {
 }
 
 /**
- * Fetch one chunk and hand it to `accept`: from the recorded holders first
- * (connected ones first, starting at a different holder per chunk to spread
- * the load), then from the peers that announce this node's holder group
- * in the DHT. A peer whose copy is missing, or
- * that `accept` refuses (wrong hash, does not open), makes way for the next.
- * Without `accept`, copies are checked against the CID as they arrive.
+ * A failure of this node's own (writing what it fetched), not of the peer it
+ * fetched from: no other peer would do better, so the fetch stops.
  */
-export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, accept?: (sealed: Uint8Array) => Promise<T>, rounds = FETCH_ROUNDS): Promise<T> {
+export class LocalFailure extends Error {
+  readonly error: unknown
+  constructor (error: unknown) {
+    super(errorMessage(error))
+    this.error = error
+  }
+}
+
+/**
+ * Fetch one chunk with `from` (by default: its bytes, checked against the
+ * CID): from the recorded holders first (connected ones first, starting at
+ * a different holder per chunk to spread the load), then from the peers
+ * that announce this node's holder group in the DHT. A peer whose copy is
+ * missing or bad (`from` throws) makes way for the next; a LocalFailure
+ * from `from` ends the fetch with its error.
+ */
+export async function fetchChunk<T = Uint8Array> (components: BackupComponents, cid: CID, holders: string[], spread: number, signal?: AbortSignal, from?: (peer: PeerId) => Promise<T>, rounds = FETCH_ROUNDS): Promise<T> {
   const { client, peers } = components
+  const fetchFrom = from ?? (async (peer: PeerId) => client.get(peer, cid, { signal }) as Promise<T>)
   let tried = new Set<string>()
-  const attempt = async (peer: PeerId): Promise<T | undefined> => {
+  const attempt = async (peer: PeerId): Promise<{ value: T } | undefined> => {
     tried.add(peer.toString())
     try {
-      const sealed = await client.get(peer, cid, { signal, verify: accept == null })
-      return accept != null ? await accept(sealed) : sealed as T
+      return { value: await fetchFrom(peer) }
     } catch (err: any) {
+      if (err instanceof LocalFailure) throw err.error
       signal?.throwIfAborted()
       log('chunk %c from %p failed: %s', cid, peer, err.message)
       return undefined
@@ -62,7 +77,7 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
     for (const holder of ordered) {
       if (tried.has(holder)) continue
       const result = await attempt(peers.get(holder) ?? components.peerIdFromString(holder))
-      if (result !== undefined) return result
+      if (result !== undefined) return result.value
     }
     // the peers that announce this node's holder group hold some of its chunks
     let holdersFound: PeerId[] = []
@@ -75,7 +90,7 @@ export async function fetchChunk<T = Uint8Array> (components: BackupComponents, 
     for (const holder of rotate(holdersFound, spread)) {
       if (tried.has(holder.toString())) continue
       const result = await attempt(holder)
-      if (result !== undefined) return result
+      if (result !== undefined) return result.value
     }
     // none had it: what the DHT said may be out of date by the next pass
     components.groupLookup.forget()
@@ -107,6 +122,58 @@ export async function getFile (components: BackupComponents, init: BackupInit, e
   }
 }
 
+/**
+ * Fetch one chunk from `peer` and write its plaintext at `offset`. With
+ * crypto on this thread (the default) the chunk is hashed, opened and
+ * written piece by piece as it arrives, so its bytes live only as long as a
+ * piece does; the plaintext lands in the restore's temporary file before
+ * the chunk's hash and tag are checked at its end, and a bad copy's bytes
+ * are overwritten by the next peer's. Crypto workers take the chunk whole.
+ */
+async function receiveChunk (components: BackupComponents, peer: PeerId, cid: CID, size: number, offset: number, write: (bytes: Uint8Array[], position: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const sealedSize = size + SEAL_OVERHEAD_BYTES
+  if (!components.crypto.opensPieces) {
+    const plain = await components.crypto.open(await components.client.get(peer, cid, { signal, verify: false }), cid)
+    if (plain.byteLength !== size) throw new BadHashError(`peer ${peer} sent ${plain.byteLength} bytes for a chunk of ${size}`)
+    await write([plain], offset)
+    return
+  }
+  let opener: PieceOpener | undefined
+  let position = offset
+  // each piece's write starts at once; all of them end before this returns,
+  // so a failed copy's writes cannot land after the next copy's
+  const writes: Array<Promise<void>> = []
+  try {
+    await components.client.getInto(peer, cid, {
+      start: length => {
+        if (length !== sealedSize) throw new BadHashError(`peer ${peer} sent ${length} bytes for a chunk of ${sealedSize}`)
+        opener = components.crypto.opener(cid, length)
+      },
+      piece: pieces => {
+        if (opener == null) return
+        const plain: Uint8Array[] = []
+        let bytes = 0
+        for (const piece of pieces) {
+          const part = opener.update(piece)
+          if (part.byteLength === 0) continue
+          plain.push(part)
+          bytes += part.byteLength
+        }
+        if (bytes === 0) return
+        const written = write(plain, position)
+        written.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
+        writes.push(written)
+        position += bytes
+      }
+    }, { signal })
+    await Promise.all(writes)
+  } finally {
+    await Promise.allSettled(writes)
+  }
+  if (opener == null) throw new ProtocolError(`peer ${peer} sent no bytes for ${cid}`)
+  opener.final()
+}
+
 async function restoreInto (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, tmp: string, options: GetOptions): Promise<GetResult> {
   const handle = await open(tmp, 'w', 0o600)
   let done = 0
@@ -119,14 +186,24 @@ async function restoreInto (components: BackupComponents, init: BackupInit, entr
       offsets.push(offset)
       offset += chunk.size
     }
+    const write = async (bytes: Uint8Array[], position: number): Promise<void> => {
+      try {
+        const total = bytes.reduce((sum, b) => sum + b.byteLength, 0)
+        let { bytesWritten: done } = await handle.writev(bytes, position)
+        // a short write (rare: a disk filling up) goes on with the rest
+        const rest = done < total ? Buffer.concat(bytes) : undefined
+        while (rest != null && done < total) done += (await handle.write(rest, done, total - done, position + done)).bytesWritten
+      } catch (err) {
+        throw new LocalFailure(err)
+      }
+    }
     await forEachConcurrent(entry.chunks.keys(), init.chunksInFlight, async i => {
       const chunk = entry.chunks[i]
       const cid = CID.parse(chunk.cid)
-      // hash check and decryption, on this thread or a crypto worker (transfer.cryptoWorkers)
-      const plain = await fetchChunk(components, cid, chunk.holders, i, options.signal, async sealed => components.crypto.open(sealed, cid))
-      if (plain.byteLength !== chunk.size) throw new UnavailableError(`chunk ${i} of ${entry.name} has ${plain.byteLength} bytes, the manifest says ${chunk.size}`)
-      await handle.write(plain, 0, plain.byteLength, offsets[i])
-      done += plain.byteLength
+      await fetchChunk(components, cid, chunk.holders, i, options.signal, async peer => {
+        await receiveChunk(components, peer, cid, chunk.size, offsets[i], write, options.signal)
+      })
+      done += chunk.size
       progress()
     }, options.signal)
     await handle.truncate(entry.size)

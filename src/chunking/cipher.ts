@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
+import type { DecipherGCM } from 'node:crypto'
 
 const NONCE_BYTES = 12
 const TAG_BYTES = 16
@@ -10,6 +11,16 @@ export class DecryptError extends Error {
   static override name = 'DecryptError'
   override name = 'DecryptError'
 }
+
+/** Opens sealed bytes that arrive in pieces (see `DataCipher.opener`). */
+export interface PieceOpener {
+  /** The plaintext in this next piece of sealed bytes; may be empty. */
+  update: (piece: Uint8Array) => Uint8Array
+  /** After the last piece: throws DecryptError unless all of it opened. */
+  final: () => void
+}
+
+const EMPTY = new Uint8Array(0)
 
 /**
  * Encrypts pieces before they leave the node: AES-256-GCM with a nonce
@@ -51,6 +62,48 @@ export class DataCipher {
       return final.length === 0 ? body : Buffer.concat([body, final])
     } catch {
       throw new DecryptError('sealed data does not open with this node\'s key')
+    }
+  }
+
+  /**
+   * Open `sealedLength` sealed bytes as they arrive. Plaintext comes out
+   * before the tag at the end is checked: the caller must not trust it
+   * until `final` returns.
+   */
+  opener (sealedLength: number): PieceOpener {
+    if (sealedLength < SEAL_OVERHEAD_BYTES) throw new DecryptError('sealed data too short')
+    const bodyEnd = sealedLength - TAG_BYTES
+    const nonce = Buffer.alloc(NONCE_BYTES)
+    const tag = Buffer.alloc(TAG_BYTES)
+    let decipher: DecipherGCM | undefined
+    let position = 0
+    return {
+      update: piece => {
+        const start = position
+        const end = start + piece.byteLength
+        if (end > sealedLength) throw new DecryptError('more sealed bytes than announced')
+        position = end
+        if (start < NONCE_BYTES) nonce.set(piece.subarray(0, Math.min(end, NONCE_BYTES) - start), start)
+        if (end > bodyEnd) {
+          const from = Math.max(start, bodyEnd)
+          tag.set(piece.subarray(from - start), from - bodyEnd)
+        }
+        const bodyFrom = Math.max(start, NONCE_BYTES)
+        const bodyTo = Math.min(end, bodyEnd)
+        if (bodyFrom >= bodyTo) return EMPTY
+        decipher ??= createDecipheriv('aes-256-gcm', this.key, nonce)
+        return decipher.update(piece.subarray(bodyFrom - start, bodyTo - start))
+      },
+      final: () => {
+        if (position !== sealedLength) throw new DecryptError(`sealed data cut short: ${position} of ${sealedLength} bytes`)
+        decipher ??= createDecipheriv('aes-256-gcm', this.key, nonce)
+        decipher.setAuthTag(tag)
+        try {
+          decipher.final()
+        } catch {
+          throw new DecryptError('sealed data does not open with this node\'s key')
+        }
+      }
     }
   }
 }

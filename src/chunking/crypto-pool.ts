@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
 import { BadHashError } from '../errors.js'
 import { DataCipher, DecryptError } from './cipher.js'
-import { cidOf, matchesCid } from './index.js'
+import { cidChecker, cidOf, matchesCid } from './index.js'
+import type { PieceOpener } from './cipher.js'
 import type { Job, JobResult } from './crypto-worker.js'
 
 /** @default the cores of the machine, at most 4 */
@@ -51,6 +52,11 @@ export class CryptoPool {
     if (this.stopped) throw new Error('the crypto pool stopped')
     while (this.workers.length < this.size) this.workers.push(this.spawn(this.workers.length))
     return this.workers[this.nextWorker++ % this.workers.length]
+  }
+
+  /** Chunks open piece by piece as they arrive (`opener`): crypto on this thread. */
+  get opensPieces (): boolean {
+    return this.inline != null
   }
 
   /** Workers running now (none before the first seal or open). */
@@ -127,5 +133,27 @@ export class CryptoPool {
     }
     const result = await this.run({ op: 'open', cid: cid.toString() } as Omit<Job, 'id' | 'buffer' | 'offset' | 'length'>, sealed)
     return new Uint8Array(result.buffer as ArrayBuffer, 0, result.length)
+  }
+
+  /**
+   * Check and open a chunk of `sealedLength` bytes piece by piece as it
+   * arrives, on this thread: `final` throws BadHashError or DecryptError
+   * unless the whole chunk was good. Only without crypto workers, which
+   * take whole chunks (`open`).
+   */
+  opener (cid: CID, sealedLength: number): PieceOpener {
+    if (this.inline == null) throw new Error('crypto workers open whole chunks')
+    const open = this.inline.opener(sealedLength)
+    const hash = cidChecker(cid)
+    return {
+      update: piece => {
+        hash.update(piece)
+        return open.update(piece)
+      },
+      final: () => {
+        if (!hash.matches()) throw new BadHashError(`bytes do not match ${cid}`)
+        open.final()
+      }
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -18,6 +19,15 @@ export function cidOf (bytes: Uint8Array): CID {
 export function matchesCid (cid: CID, bytes: Uint8Array): boolean {
   if (cid.multihash.code !== sha256.code) return false
   return equals(cidOf(bytes).multihash.digest, cid.multihash.digest)
+}
+
+/** Hashes bytes that arrive in pieces, to check them against `cid` after the last. */
+export function cidChecker (cid: CID): { update: (piece: Uint8Array) => void, matches: () => boolean } {
+  const hash = createHash('sha256')
+  return {
+    update: piece => { hash.update(piece) },
+    matches: () => cid.multihash.code === sha256.code && equals(hash.digest(), cid.multihash.digest)
+  }
 }
 
 /** Parse CID bytes or text from outside; undefined when not a raw sha2-256 CIDv1. */

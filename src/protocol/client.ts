@@ -1,12 +1,13 @@
 import { logger } from '@libp2p/logger'
-import { lpStream } from '@libp2p/utils'
-import { encodeRequest } from './codec.js'
+import { byteStream } from '@libp2p/utils'
+import { encodeRequest, readMessage, readResponseInto, writeMessage } from './codec.js'
 import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_CIDS_PER_REQUEST, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES } from './constants.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { DataSink } from './codec.js'
+import type { ByteStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('backpack:protocol:client')
@@ -28,7 +29,7 @@ export interface RequestOptions {
 
 interface PooledStream {
   stream: Stream
-  lp: LengthPrefixedStream<Stream>
+  bytes: ByteStream<Stream>
 }
 
 interface PeerPool {
@@ -85,7 +86,7 @@ export class ChunkClient {
         pool.open++
         try {
           const stream = await this.components.dialer.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
-          return { entry: { stream, lp: lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES }) }, reused: false }
+          return { entry: { stream, bytes: byteStream(stream, { maxBufferSize: 2 * MAX_MESSAGE_BYTES }) }, reused: false }
         } catch (err) {
           this.release(peer, undefined)
           throw err
@@ -110,8 +111,11 @@ export class ChunkClient {
     pool.waiters.shift()?.()
   }
 
-  /** Send one request and read its response. */
-  async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions = {}): Promise<Response> {
+  /**
+   * Send one request and read its response; with `sink`, the response's
+   * data field goes to it piece by piece as it arrives.
+   */
+  async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions & { sink?: DataSink } = {}): Promise<Response> {
     const full: Request = { cids: [], data: new Uint8Array(0), ...request }
     const signal = options.signal != null
       ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
@@ -119,15 +123,19 @@ export class ChunkClient {
     // a reused stream may have been closed by the peer while idle: retry once on a fresh one
     for (let attempt = 0; ; attempt++) {
       const { entry, reused } = await this.acquire(peer, signal)
+      let answered = false
+      const sink = options.sink != null ? { ...options.sink, start: (length: number) => { answered = true; options.sink?.start(length) } } : undefined
       try {
-        await entry.lp.write(encodeRequest(full), { signal })
-        const response = Response.decode(await entry.lp.read({ signal }))
+        await writeMessage(entry.bytes, encodeRequest(full), { signal })
+        const response = sink != null
+          ? await readResponseInto(entry.bytes, MAX_MESSAGE_BYTES, sink, { signal })
+          : Response.decode(await readMessage(entry.bytes, MAX_MESSAGE_BYTES, { signal }))
         this.release(peer, entry)
         return response
       } catch (err: any) {
         entry.stream.abort(err)
         this.release(peer, undefined)
-        if (reused && attempt === 0 && !signal.aborted) {
+        if (reused && attempt === 0 && !signal.aborted && !answered) {
           log('retrying on a fresh stream to %p: %s', peer, err.message)
           continue
         }
@@ -160,6 +168,16 @@ export class ChunkClient {
       throw new BadHashError(`peer ${peer} sent bytes that do not match ${cid}`)
     }
     return response.data
+  }
+
+  /**
+   * Fetch a chunk into `sink` as its bytes arrive (a response without data
+   * never calls it). Nothing is verified here: the sink checks the bytes,
+   * and an error it throws fails the request.
+   */
+  async getInto (peer: PeerId, cid: CID, sink: DataSink, options: RequestOptions = {}): Promise<void> {
+    const response = await this.request(peer, { type: Request.Type.GET, cids: [cid.bytes] }, { ...options, sink })
+    check(response, peer)
   }
 
   /** Which of these chunks does the peer hold. */

@@ -1,11 +1,19 @@
 import { Uint8ArrayList } from 'uint8arraylist'
+import { ProtocolError } from '../errors.js'
 import { Request, Response } from './pb/chunk.js'
+import type { AbortOptions, MessageStream } from '@libp2p/interface'
+import type { ByteStream } from '@libp2p/utils'
 
 // Protobuf fields may come in any order, so a message is its protons
 // encoding without the bytes field, followed by that field written here: the
 // chunk's bytes are then sent as they are, not copied into a new buffer.
 const REQUEST_DATA_TAG = (3 << 3) | 2
 const RESPONSE_DATA_TAG = (2 << 3) | 2
+
+/** A streamed data field is handed on in pieces of this size (the last one smaller). */
+const PIECE_BYTES = 256 * 1024
+/** A varint longer than this is not a length this protocol uses. */
+const MAX_VARINT_BYTES = 10
 
 function varint (value: number): Uint8Array {
   const out: number[] = []
@@ -31,4 +39,101 @@ export function encodeRequest (request: Request): Uint8ArrayList {
 
 export function encodeResponse (response: Response): Uint8ArrayList {
   return withData(Response.encode({ ...response, data: EMPTY }), RESPONSE_DATA_TAG, response.data)
+}
+
+/** Write one message with its varint length in front. */
+export async function writeMessage (bytes: ByteStream<MessageStream>, message: Uint8ArrayList, options?: AbortOptions): Promise<void> {
+  message.prepend(varint(message.byteLength))
+  await bytes.write(message, options)
+}
+
+/**
+ * Read a varint a byte at a time: its value and its bytes. `limit` is how
+ * many bytes may be read at most (what is left of the message).
+ */
+async function readVarint (bytes: ByteStream<MessageStream>, limit: number, options?: AbortOptions): Promise<{ value: number, raw: Uint8Array }> {
+  const raw: number[] = []
+  let value = 0
+  for (let shift = 1; ; shift *= 128) {
+    if (raw.length >= Math.min(limit, MAX_VARINT_BYTES)) throw new ProtocolError('malformed varint')
+    const byte = (await bytes.read({ ...options, bytes: 1 })).get(0)
+    raw.push(byte)
+    value += (byte & 0x7f) * shift
+    if (byte < 0x80) break
+  }
+  if (!Number.isSafeInteger(value)) throw new ProtocolError('malformed varint')
+  return { value, raw: Uint8Array.from(raw) }
+}
+
+/** Read one length-prefixed message; its length must be at most `max`. */
+export async function readMessage (bytes: ByteStream<MessageStream>, max: number, options?: AbortOptions): Promise<Uint8ArrayList> {
+  const length = await readLength(bytes, max, options)
+  return length === 0 ? new Uint8ArrayList() : bytes.read({ ...options, bytes: length })
+}
+
+async function readLength (bytes: ByteStream<MessageStream>, max: number, options?: AbortOptions): Promise<number> {
+  const { value } = await readVarint(bytes, MAX_VARINT_BYTES, options)
+  if (value > max) throw new ProtocolError(`message of ${value} bytes is larger than ${max}`)
+  return value
+}
+
+/** Where a response's data field goes as it arrives. */
+export interface DataSink {
+  /** Called once, with the field's length, before its first piece. */
+  start: (length: number) => void
+  /**
+   * The next piece of the field (as the buffers it arrived in, not joined);
+   * the next is read once this resolves.
+   */
+  piece: (bytes: Uint8ArrayList) => void | Promise<void>
+}
+
+/**
+ * Read one response whose data field is handed to `sink` piece by piece as
+ * it arrives, instead of being held whole: a chunk's bytes are then only
+ * alive for as long as their piece is handled. The other fields are decoded
+ * as usual; the returned response has no data.
+ */
+export async function readResponseInto (bytes: ByteStream<MessageStream>, max: number, sink: DataSink, options?: AbortOptions): Promise<Response> {
+  let remaining = await readLength(bytes, max, options)
+  const head = new Uint8ArrayList()
+  let sawData = false
+  const take = async (length: number): Promise<Uint8ArrayList> => {
+    if (length > remaining) throw new ProtocolError('a field runs past the end of its message')
+    remaining -= length
+    return length === 0 ? new Uint8ArrayList() : bytes.read({ ...options, bytes: length })
+  }
+  const varintIn = async (): Promise<{ value: number, raw: Uint8Array }> => {
+    const read = await readVarint(bytes, remaining, options)
+    remaining -= read.raw.byteLength
+    return read
+  }
+  while (remaining > 0) {
+    const tag = await varintIn()
+    switch (tag.value & 7) {
+      case 0: head.append(tag.raw, (await varintIn()).raw); break
+      case 1: head.append(tag.raw, await take(8)); break
+      case 5: head.append(tag.raw, await take(4)); break
+      case 2: {
+        const length = await varintIn()
+        if (tag.value !== RESPONSE_DATA_TAG) {
+          head.append(tag.raw, length.raw, await take(length.value))
+          break
+        }
+        if (sawData) throw new ProtocolError('two data fields in one response')
+        if (length.value > remaining) throw new ProtocolError('a field runs past the end of its message')
+        sawData = true
+        sink.start(length.value)
+        let left = length.value
+        while (left > 0) {
+          const piece = await take(Math.min(left, PIECE_BYTES))
+          left -= piece.byteLength
+          await sink.piece(piece)
+        }
+        break
+      }
+      default: throw new ProtocolError(`unknown protobuf wire type ${tag.value & 7}`)
+    }
+  }
+  return Response.decode(head)
 }

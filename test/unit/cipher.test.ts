@@ -60,4 +60,40 @@ describe('DataCipher', () => {
     big.set(sealed, 10)
     assert.ok(Buffer.from(cipher.open(big.subarray(10, 10 + sealed.byteLength))).equals(plain))
   })
+
+  it('opens sealed bytes handed in pieces of any size, as open does', () => {
+    const cipher = new DataCipher(secret)
+    const plain = randomBytes(100_000)
+    const sealed = cipher.seal(plain)
+    for (const size of [1, 5, 12, 13, 16, 17, 1000, 65536, sealed.byteLength]) {
+      const opener = cipher.opener(sealed.byteLength)
+      const out: Uint8Array[] = []
+      for (let at = 0; at < sealed.byteLength; at += size) out.push(Uint8Array.from(opener.update(sealed.subarray(at, at + size))))
+      opener.final()
+      assert.ok(Buffer.concat(out).equals(plain), `pieces of ${size}`)
+    }
+    const empty = cipher.seal(new Uint8Array(0))
+    const opener = cipher.opener(empty.byteLength)
+    assert.equal(opener.update(empty).byteLength, 0)
+    opener.final()
+  })
+
+  it('refuses tampered, cut or overlong pieces with DecryptError at the end', () => {
+    const cipher = new DataCipher(secret)
+    const sealed = cipher.seal(randomBytes(500))
+    for (const at of [0, 11, 12, 300, sealed.byteLength - 1]) {
+      const bad = Uint8Array.from(sealed)
+      bad[at] ^= 0x80
+      const opener = cipher.opener(bad.byteLength)
+      opener.update(bad.subarray(0, 200))
+      opener.update(bad.subarray(200))
+      assert.throws(() => { opener.final() }, { name: 'DecryptError' }, `byte ${at}`)
+    }
+    const cut = cipher.opener(sealed.byteLength)
+    cut.update(sealed.subarray(0, sealed.byteLength - 1))
+    assert.throws(() => { cut.final() }, { name: 'DecryptError' })
+    const long = cipher.opener(sealed.byteLength - 1)
+    assert.throws(() => long.update(sealed), { name: 'DecryptError' })
+    assert.throws(() => cipher.opener(SEAL_OVERHEAD_BYTES - 1), { name: 'DecryptError' })
+  })
 })
