@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
 import { BadHashError } from '../errors.js'
 import { DataCipher, DecryptError } from './cipher.js'
-import { cidChecker, cidOf, matchesCid } from './index.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { cidChecker, cidOfParts, matchesCid } from './index.js'
 import type { PieceOpener } from './cipher.js'
 import type { Job, JobResult } from './crypto-worker.js'
 
@@ -116,10 +117,11 @@ export class CryptoPool {
    * Seal a piece: its sealed bytes and their CID. `plain` is handed over;
    * its whole buffer comes back as `spare`, free for the next piece.
    */
-  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array, cid: CID, spare?: ArrayBuffer }> {
+  async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array | Uint8ArrayList, cid: CID, spare?: ArrayBuffer }> {
     if (this.inline != null) {
-      const sealed = this.inline.seal(plain)
-      return { sealed, cid: cidOf(sealed), spare: plain.buffer as ArrayBuffer }
+      // its parts, not joined: sent as they are
+      const parts = this.inline.sealParts(plain)
+      return { sealed: new Uint8ArrayList(...parts), cid: cidOfParts(parts), spare: plain.buffer as ArrayBuffer }
     }
     const result = await this.run({ op: 'seal' }, plain)
     return { sealed: new Uint8Array(result.buffer as ArrayBuffer, 0, result.length), cid: CID.decode(result.cid as Uint8Array), spare: result.spare }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 
@@ -13,6 +14,13 @@ export function cidOf (bytes: Uint8Array): CID {
   const digest = sha256.digest(bytes)
   if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node.js')
   return CID.createV1(raw.code, digest)
+}
+
+/** The CID of the bytes these parts make when joined. */
+export function cidOfParts (parts: Iterable<Uint8Array>): CID {
+  const hash = createHash('sha256')
+  for (const part of parts) hash.update(part)
+  return CID.createV1(raw.code, createDigest(sha256.code, hash.digest()))
 }
 
 /** Do these bytes hash to this CID? Only sha2-256 CIDs are accepted. */

@@ -8,6 +8,7 @@ import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_M
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { DataSink } from './codec.js'
 import type { ByteStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('backpack:protocol:client')
@@ -115,7 +116,7 @@ export class ChunkClient {
    * Send one request and read its response; with `sink`, the response's
    * data field goes to it piece by piece as it arrives.
    */
-  async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions & { sink?: DataSink } = {}): Promise<Response> {
+  async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions & { sink?: DataSink, data?: Uint8Array | Uint8ArrayList } = {}): Promise<Response> {
     const full: Request = { cids: [], data: new Uint8Array(0), ...request }
     const signal = options.signal != null
       ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
@@ -126,7 +127,7 @@ export class ChunkClient {
       let answered = false
       const sink = options.sink != null ? { ...options.sink, start: (length: number) => { answered = true; options.sink?.start(length) } } : undefined
       try {
-        await writeMessage(entry.bytes, encodeRequest(full), { signal })
+        await writeMessage(entry.bytes, encodeRequest(full, options.data), { signal })
         const response = sink != null
           ? await readResponseInto(entry.bytes, MAX_MESSAGE_BYTES, sink, { signal })
           : Response.decode(await readMessage(entry.bytes, MAX_MESSAGE_BYTES, { signal }))
@@ -145,15 +146,14 @@ export class ChunkClient {
   }
 
   /** Store a chunk on a peer; `owner` when handing on someone else's chunk. */
-  async put (peer: PeerId, cid: CID, data: Uint8Array, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
+  async put (peer: PeerId, cid: CID, data: Uint8Array | Uint8ArrayList, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
     const response = await this.request(peer, {
       type: Request.Type.PUT,
       cids: [cid.bytes],
-      data,
       owner: options.owner?.toMultihash().bytes,
       group: options.group,
       manifest: options.manifest === true ? true : undefined
-    }, options)
+    }, { ...options, data })
     check(response, peer)
   }
 

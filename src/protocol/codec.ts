@@ -25,7 +25,7 @@ function varint (value: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
-function withData (head: Uint8Array, tag: number, data: Uint8Array): Uint8ArrayList {
+function withData (head: Uint8Array, tag: number, data: Uint8Array | Uint8ArrayList): Uint8ArrayList {
   const list = new Uint8ArrayList(head)
   if (data.byteLength > 0) list.append(Uint8Array.of(tag), varint(data.byteLength), data)
   return list
@@ -33,8 +33,9 @@ function withData (head: Uint8Array, tag: number, data: Uint8Array): Uint8ArrayL
 
 const EMPTY = new Uint8Array(0)
 
-export function encodeRequest (request: Request): Uint8ArrayList {
-  return withData(Request.encode({ ...request, data: EMPTY }), REQUEST_DATA_TAG, request.data)
+/** `data` when given goes in place of `request.data` (as several buffers, not joined). */
+export function encodeRequest (request: Request, data: Uint8Array | Uint8ArrayList = request.data): Uint8ArrayList {
+  return withData(Request.encode({ ...request, data: EMPTY }), REQUEST_DATA_TAG, data)
 }
 
 export function encodeResponse (response: Response): Uint8ArrayList {

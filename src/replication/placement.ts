@@ -4,6 +4,7 @@ import type { BackpackPeers } from './peers.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 const log = logger('backpack:placement')
 
@@ -66,7 +67,7 @@ export class Placement {
     return owner == null ? this.components.ownGroup : this.components.groupOf?.(owner.toString())
   }
 
-  async place (cid: CID, bytes: Uint8Array, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
+  async place (cid: CID, bytes: Uint8Array | Uint8ArrayList, count: number, session: PlacementSession, options: PlaceOptions = {}): Promise<string[]> {
     const candidates = (options.ranked ?? this.components.peers.rank(cid, new Set(options.exclude))).filter(p => !ruledOut(session, p.toString()))
     const holders: string[] = []
     let next = 0

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { identity } from 'multiformats/hashes/identity'
-import { cidOf, matchesCid, parseChunkCid, readPieces, DEFAULT_CHUNK_SIZE_BYTES } from '../../src/chunking/index.js'
+import { cidChecker, cidOf, cidOfParts, matchesCid, parseChunkCid, readPieces, DEFAULT_CHUNK_SIZE_BYTES } from '../../src/chunking/index.js'
 import type { Piece } from '../../src/chunking/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -85,6 +85,20 @@ describe('chunking', () => {
     // a known value: sha256 of the empty string as a raw CIDv1
     assert.equal(cidOf(new Uint8Array(0)).toString(), 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
     assert.notEqual(cidOf(Uint8Array.of(1)).toString(), cidOf(Uint8Array.of(2)).toString())
+  })
+
+  it('names and checks bytes that come in parts as the same bytes joined', () => {
+    const bytes = randomBytes(200_000)
+    const parts = [bytes.subarray(0, 12), bytes.subarray(12, 70_000), bytes.subarray(70_000)]
+    assert.equal(cidOfParts(parts).toString(), cidOf(bytes).toString())
+    assert.equal(cidOfParts([]).toString(), cidOf(new Uint8Array(0)).toString())
+    const good = cidChecker(cidOf(bytes))
+    for (const part of parts) good.update(part)
+    assert.equal(good.matches(), true)
+    const bad = cidChecker(cidOf(bytes))
+    bad.update(parts[0])
+    bad.update(parts[2])
+    assert.equal(bad.matches(), false)
   })
 
   it('matches bytes to their CID and only to it', () => {

@@ -96,4 +96,14 @@ describe('DataCipher', () => {
     assert.throws(() => long.update(sealed), { name: 'DecryptError' })
     assert.throws(() => cipher.opener(SEAL_OVERHEAD_BYTES - 1), { name: 'DecryptError' })
   })
+
+  it('gives seal\'s bytes as parts of at most 64 KiB, not joined', () => {
+    const cipher = new DataCipher(secret)
+    for (const size of [0, 100, 64 * 1024, 1024 * 1024 + 5]) {
+      const plain = randomBytes(size)
+      const parts = cipher.sealParts(plain)
+      assert.ok(Buffer.concat(parts).equals(cipher.seal(plain)), `size ${size}`)
+      assert.ok(parts.every(p => p.byteLength <= 64 * 1024), `size ${size}: ${Math.max(...parts.map(p => p.byteLength))}`)
+    }
+  })
 })

@@ -48,12 +48,13 @@ async function restore (workers: number, faults: Fault[]): Promise<{ plain: Buff
     for (let i = 0; i < faults.length; i++) sealedChunks.push(await crypto.seal(Uint8Array.from(plain.subarray(i * CHUNK, (i + 1) * CHUNK))))
     for (let i = 0; i < faults.length; i++) {
       const piece = plain.subarray(i * CHUNK, (i + 1) * CHUNK)
-      const { sealed, cid } = sealedChunks[i]
+      const sealed = sealedChunks[i].sealed.subarray()
+      const cid = sealedChunks[i].cid
       // getFile asks chunk i's holders[i % 2] first (to spread the load): the spoiled copy
       const [bad, good] = ids.map(id => id.toString())
       const holders = i % 2 === 0 ? [bad, good] : [good, bad]
       // swapped: another chunk's good copy, of the same size; it opens, but is not this chunk
-      const served = faults[i] === 'swapped' ? sealedChunks[i + 1].sealed : spoil(sealed, faults[i])
+      const served = faults[i] === 'swapped' ? sealedChunks[i + 1].sealed.subarray() : spoil(sealed, faults[i])
       copies.set(`${bad}/${cid.toString()}`, faults[i] === 'missing' ? [] : [Uint8Array.from(served)])
       copies.set(`${good}/${cid.toString()}`, [Uint8Array.from(sealed)])
       chunks.push({ cid: cid.toString(), size: piece.byteLength, holders })
