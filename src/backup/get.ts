@@ -11,6 +11,7 @@ import { throttled } from '../util/progress.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
 import type { PieceOpener } from '../chunking/cipher.js'
+import type { FileHandle } from 'node:fs/promises'
 import type { PeerId } from '@libp2p/interface'
 
 const log = logger('backpack:get')
@@ -174,6 +175,19 @@ async function receiveChunk (components: BackupComponents, peer: PeerId, cid: CI
   opener.final()
 }
 
+/** Write `bytes` at `position`, going on after a short write (a disk filling up). */
+async function writeAll (handle: FileHandle, bytes: Uint8Array[], position: number): Promise<void> {
+  const total = bytes.reduce((sum, b) => sum + b.byteLength, 0)
+  let written = (await handle.writev(bytes, position)).bytesWritten
+  if (written === total) return
+  const rest = Buffer.concat(bytes)
+  while (written < total) {
+    const { bytesWritten } = await handle.write(rest, written, total - written, position + written)
+    if (bytesWritten === 0) throw new Error(`wrote ${written} of ${total} bytes`)
+    written += bytesWritten
+  }
+}
+
 async function restoreInto (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, tmp: string, options: GetOptions): Promise<GetResult> {
   const handle = await open(tmp, 'w', 0o600)
   let done = 0
@@ -187,15 +201,7 @@ async function restoreInto (components: BackupComponents, init: BackupInit, entr
       offset += chunk.size
     }
     const write = async (bytes: Uint8Array[], position: number): Promise<void> => {
-      try {
-        const total = bytes.reduce((sum, b) => sum + b.byteLength, 0)
-        let { bytesWritten: done } = await handle.writev(bytes, position)
-        // a short write (rare: a disk filling up) goes on with the rest
-        const rest = done < total ? Buffer.concat(bytes) : undefined
-        while (rest != null && done < total) done += (await handle.write(rest, done, total - done, position + done)).bytesWritten
-      } catch (err) {
-        throw new LocalFailure(err)
-      }
+      await writeAll(handle, bytes, position).catch(err => { throw new LocalFailure(err) })
     }
     await forEachConcurrent(entry.chunks.keys(), init.chunksInFlight, async i => {
       const chunk = entry.chunks[i]

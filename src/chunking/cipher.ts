@@ -2,6 +2,9 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:cry
 import type { DecipherGCM } from 'node:crypto'
 
 const NONCE_BYTES = 12
+const TAG_BYTES = 16
+/** What sealing adds to a piece: nonce and tag. */
+export const SEAL_OVERHEAD_BYTES = NONCE_BYTES + TAG_BYTES
 /**
  * Plaintext is encrypted this much at a time: a chunk's ciphertext is then
  * made of buffers of the size the network layers allocate (noise's 64 KiB
@@ -10,9 +13,8 @@ const NONCE_BYTES = 12
  * file grew 20-40 MiB larger in its next put.
  */
 const SEAL_SLICE_BYTES = 64 * 1024
-const TAG_BYTES = 16
-/** What sealing adds to a piece: nonce and tag. */
-export const SEAL_OVERHEAD_BYTES = NONCE_BYTES + TAG_BYTES
+
+const WRONG_KEY = 'sealed data does not open with this node\'s key'
 
 /** Sealed bytes that do not open with this node's key. */
 export class DecryptError extends Error {
@@ -76,7 +78,7 @@ export class DataCipher {
       const final = decipher.final()
       return final.length === 0 ? body : Buffer.concat([body, final])
     } catch {
-      throw new DecryptError('sealed data does not open with this node\'s key')
+      throw new DecryptError(WRONG_KEY)
     }
   }
 
@@ -116,7 +118,7 @@ export class DataCipher {
         try {
           decipher.final()
         } catch {
-          throw new DecryptError('sealed data does not open with this node\'s key')
+          throw new DecryptError(WRONG_KEY)
         }
       }
     }

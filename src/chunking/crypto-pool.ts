@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CID } from 'multiformats/cid'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { BadHashError } from '../errors.js'
 import { DataCipher, DecryptError } from './cipher.js'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { cidChecker, cidOfParts, matchesCid } from './index.js'
 import type { PieceOpener } from './cipher.js'
 import type { Job, JobResult } from './crypto-worker.js'
@@ -114,8 +114,9 @@ export class CryptoPool {
   }
 
   /**
-   * Seal a piece: its sealed bytes and their CID. `plain` is handed over;
-   * its whole buffer comes back as `spare`, free for the next piece.
+   * Seal a piece: its sealed bytes (on this thread as their parts, not
+   * joined; from a worker as one buffer) and their CID. `plain` is handed
+   * over; its whole buffer comes back as `spare`, free for the next piece.
    */
   async seal (plain: Uint8Array): Promise<{ sealed: Uint8Array | Uint8ArrayList, cid: CID, spare?: ArrayBuffer }> {
     if (this.inline != null) {
