@@ -270,6 +270,39 @@ describe('put and get across four nodes', () => {
     await net.waitConnected()
   })
 
+  it('gets identical bytes when a holder dies (kill -9) in the middle of the get', async () => {
+    const file = join(dir, 'dies-mid-get.bin')
+    const hash = await randomFile(file, 128 * MiB)
+    const living = holders.filter(h => h.running)
+    const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
+    const [put] = await owner.json(['put', file, '--replicas', '2'])
+    assert.equal(put.replicas.actual, 2)
+    const added = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
+    const victim = living[added.indexOf(Math.max(...added))]
+    const outDir = join(dir, 'dies-mid-get')
+    await mkdir(outDir)
+    let finished = false
+    const get = runCli(['get', put.id, '-o', join(outDir, 'out.bin'), '--repo', owner.repo]).finally(() => { finished = true })
+    // kill the holder once a sixteenth of the file is written: chunks are
+    // then on their way from it, some of them half received
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      const tmp = (await readdir(outDir)).find(f => f.startsWith('.out.bin.backpack-'))
+      const size = tmp == null ? 0 : await stat(join(outDir, tmp)).then(s => s.size, () => 0)
+      if (size >= 8 * MiB) break
+      assert.ok(Date.now() < deadline, 'the restore did not start')
+      await sleep(2)
+    }
+    await victim.kill()
+    assert.equal(finished, false, 'the get was over before the holder died')
+    const result = await get
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(await sha256File(join(outDir, 'out.bin')), hash)
+    assert.deepEqual(await readdir(outDir), ['out.bin'])
+    await victim.start({ bootstrap: [owner.addrs[0]] })
+    await net.waitConnected()
+  })
+
   it('gets identical bytes after kill -9 of a holder', async () => {
     const file = join(dir, 'killed.bin')
     const hash = await randomFile(file, 4 * MiB)
