@@ -270,15 +270,21 @@ describe('put and get across four nodes', () => {
     await net.waitConnected()
   })
 
-  it('gets identical bytes when a holder dies (kill -9) in the middle of the get', async () => {
-    const file = join(dir, 'dies-mid-get.bin')
-    const hash = await randomFile(file, 128 * MiB)
+  /** Put `file` with 2 replicas; also the running holder that took the most of its chunks. */
+  async function putTwice (file: string): Promise<{ put: any, victim: TestNode }> {
     const living = holders.filter(h => h.running)
     const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
     const [put] = await owner.json(['put', file, '--replicas', '2'])
     assert.equal(put.replicas.actual, 2)
     const added = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
-    const victim = living[added.indexOf(Math.max(...added))]
+    assert.ok(Math.max(...added) > 0)
+    return { put, victim: living[added.indexOf(Math.max(...added))] }
+  }
+
+  it('gets identical bytes when a holder dies (kill -9) in the middle of the get', async () => {
+    const file = join(dir, 'dies-mid-get.bin')
+    const hash = await randomFile(file, 128 * MiB)
+    const { put, victim } = await putTwice(file)
     const outDir = join(dir, 'dies-mid-get')
     await mkdir(outDir)
     let finished = false
@@ -306,14 +312,7 @@ describe('put and get across four nodes', () => {
   it('gets identical bytes after kill -9 of a holder', async () => {
     const file = join(dir, 'killed.bin')
     const hash = await randomFile(file, 4 * MiB)
-    const living = holders.filter(h => h.running)
-    const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
-    const [put] = await owner.json(['put', file, '--replicas', '2'])
-    assert.equal(put.replicas.actual, 2)
-    // kill the holder that took the most chunks of this backup
-    const added = await Promise.all(living.map(async (h, i) => (await storedChunks(h.repo)).filter(c => !before[i].has(c)).length))
-    const victim = living[added.indexOf(Math.max(...added))]
-    assert.ok(Math.max(...added) > 0)
+    const { put, victim } = await putTwice(file)
     await victim.kill()
     const out = join(dir, 'killed.out')
     await owner.json(['get', put.id, '-o', out])
