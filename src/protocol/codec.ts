@@ -42,6 +42,19 @@ export function encodeResponse (response: Response): Uint8ArrayList {
   return withData(Response.encode({ ...response, data: EMPTY }), RESPONSE_DATA_TAG, response.data)
 }
 
+/**
+ * The start of a response whose data field (`dataLength` bytes) follows
+ * separately: its length prefix, its other fields and the data field's
+ * tag and length. Sending this and then the data is what `encodeResponse`
+ * with the data in it, length-prefixed, would send.
+ */
+export function encodeResponseHead (response: Response, dataLength: number): Uint8ArrayList {
+  const list = new Uint8ArrayList(Response.encode({ ...response, data: EMPTY }))
+  if (dataLength > 0) list.append(Uint8Array.of(RESPONSE_DATA_TAG), varint(dataLength))
+  list.prepend(varint(list.byteLength + dataLength))
+  return list
+}
+
 /** Write one message with its varint length in front. */
 export async function writeMessage (bytes: ByteStream<MessageStream>, message: Uint8ArrayList, options?: AbortOptions): Promise<void> {
   message.prepend(varint(message.byteLength))

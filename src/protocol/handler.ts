@@ -1,13 +1,14 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
-import { encodeResponse } from './codec.js'
+import { encodeResponse, encodeResponseHead } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
-import type { ChunkStore } from '../store/index.js'
+import type { ChunkReader, ChunkStore } from '../store/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('backpack:protocol')
@@ -38,6 +39,32 @@ export function decodePeerId (bytes: Uint8Array): PeerId | undefined {
   } catch {
     return undefined
   }
+}
+
+/** A held chunk is sent from disk in pieces of this size, never read whole. */
+const SERVE_PIECE_BYTES = 256 * 1024
+
+/** An answer; a chunk served from disk comes as `body`, sent after the other fields. */
+type Answer = Response & { body?: ChunkReader }
+
+/** Send bytes on a stream, waiting while its buffer is full (`drain`). */
+async function send (stream: Stream, bytes: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
+  if (stream.send(bytes)) return
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown): void => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+      signal.removeEventListener('abort', onAbort)
+      if (err != null) reject(err)
+      else resolve()
+    }
+    const onDrain = (): void => { done() }
+    const onClose = (): void => { done(new Error('the stream closed')) }
+    const onAbort = (): void => { done(signal.reason) }
+    stream.addEventListener('drain', onDrain)
+    stream.addEventListener('close', onClose)
+    signal.addEventListener('abort', onAbort)
+  })
 }
 
 function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
@@ -108,17 +135,30 @@ export class ChunkHandler {
         await refuse(err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' ? Response.Status.TOO_LARGE : Response.Status.ERROR, err)
         return
       }
-      const response = await this.handleRequest(request, remote).catch((err: Error) => {
+      const response: Answer = await this.handleRequest(request, remote).catch((err: Error) => {
         log.error('request from %p failed %e', remote, err)
         return reply(Response.Status.ERROR, { message: err.message })
       })
-      await lp.write(encodeResponse(response), { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+      const signal = AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS)
+      if (response.body == null) {
+        await lp.write(encodeResponse(response), { signal })
+        continue
+      }
+      // a chunk from disk, piece by piece; a read that fails half way
+      // throws, and the stream is aborted: the peer asks another holder
+      const { body, ...fields } = response
+      try {
+        await send(stream, encodeResponseHead(fields, body.size), signal)
+        for await (const piece of body.pieces()) await send(stream, piece, signal)
+      } finally {
+        await body.close().catch(() => {})
+      }
     }
     await stream.close().catch(() => {})
   }
 
   /** One request from `remote`; never throws for bad input. */
-  async handleRequest (request: Request, remote: PeerId): Promise<Response> {
+  async handleRequest (request: Request, remote: PeerId): Promise<Answer> {
     const { store } = this.components
     if (request.cids.length > MAX_CIDS_PER_REQUEST) {
       return reply(Response.Status.TOO_LARGE, { message: `at most ${MAX_CIDS_PER_REQUEST} CIDs per request` })
@@ -158,7 +198,7 @@ export class ChunkHandler {
       case Request.Type.GET: {
         if (cids.length !== 1) return reply(Response.Status.ERROR, { message: 'GET takes one CID' })
         try {
-          return reply(Response.Status.OK, { data: await store.get(cids[0]) })
+          return { ...reply(Response.Status.OK), body: await store.reader(cids[0], SERVE_PIECE_BYTES) }
         } catch (err: any) {
           if (err.name === 'NotFoundError') return reply(Response.Status.NOT_FOUND, { message: err.message })
           throw err

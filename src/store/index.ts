@@ -39,6 +39,13 @@ export interface HeldChunk {
   renewed: number
 }
 
+/** A held chunk being read (`ChunkStore.reader`). */
+export interface ChunkReader {
+  size: number
+  pieces: () => AsyncGenerator<Uint8Array>
+  close: () => Promise<void>
+}
+
 /** A copy written this long ago with no claim is left over from a crash (a put records its claim within moments). */
 export const UNCLAIMED_GRACE_MS = 60 * 60_000
 
@@ -121,6 +128,35 @@ export class ChunkStore {
       return await readFile(this.path(cid))
     } catch {
       throw new NotFoundError(`chunk ${cid} is not held here`)
+    }
+  }
+
+  /**
+   * A held chunk opened for reading in pieces of `pieceBytes`, so a served
+   * chunk is never in memory whole. The size is the open file's: a copy
+   * replaced meanwhile is read as it was when opened. `close` when done.
+   */
+  async reader (cid: CID, pieceBytes: number): Promise<ChunkReader> {
+    let handle
+    try {
+      handle = await open(this.path(cid), 'r')
+    } catch {
+      throw new NotFoundError(`chunk ${cid} is not held here`)
+    }
+    const file = handle
+    const { size } = await file.stat()
+    return {
+      size,
+      async * pieces () {
+        for (let at = 0; at < size;) {
+          const piece = Buffer.allocUnsafe(Math.min(pieceBytes, size - at))
+          const { bytesRead } = await file.read(piece, 0, piece.byteLength, at)
+          if (bytesRead === 0) throw new Error(`chunk ${cid} ended at ${at} of ${size} bytes`)
+          at += bytesRead
+          yield bytesRead === piece.byteLength ? piece : piece.subarray(0, bytesRead)
+        }
+      },
+      close: async () => { await file.close() }
     }
   }
 

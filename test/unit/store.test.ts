@@ -53,6 +53,27 @@ describe('ChunkStore', () => {
     assert.deepEqual((await store.owners(cid)).map(o => o.owner), [ALICE])
   })
 
+  it('reads a held chunk in pieces no larger than asked, as the file was when opened', async () => {
+    const store = await open()
+    const bytes = randomBytes(250_000)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    const reader = await store.reader(cid, 64 * 1024)
+    assert.equal(reader.size, bytes.byteLength)
+    const pieces: Uint8Array[] = []
+    for await (const piece of reader.pieces()) pieces.push(piece)
+    await reader.close()
+    assert.ok(pieces.every(p => p.byteLength <= 64 * 1024), pieces.map(p => p.byteLength).join(' '))
+    assert.ok(Buffer.concat(pieces).equals(bytes))
+    // a copy cut short while it is read fails the read instead of sending fewer bytes
+    const cut = await store.reader(cid, 64 * 1024)
+    const text = cid.toString()
+    await writeFile(join(dir, text.slice(-2), text), bytes.subarray(0, 100_000))
+    await assert.rejects(async () => { for await (const piece of cut.pieces()) assert.ok(piece) }, /ended at/)
+    await cut.close()
+    await assert.rejects(store.reader(cidOf(randomBytes(10)), 1024), { name: 'NotFoundError' })
+  })
+
   it('refuses bytes that do not match the CID with BadHashError and writes nothing', async () => {
     const store = await open()
     const cid = cidOf(randomBytes(100))
