@@ -30,8 +30,6 @@ export interface PieceOpener {
   final: () => void
 }
 
-const EMPTY = new Uint8Array(0)
-
 /**
  * Encrypts pieces before they leave the node: AES-256-GCM with a nonce
  * derived from the plaintext (HMAC-SHA256 under a separate key), so the same
@@ -68,18 +66,12 @@ export class DataCipher {
     return parts
   }
 
+  /** Open sealed bytes held whole: `opener` with them as its one piece. */
   open (sealed: Uint8Array): Uint8Array {
-    if (sealed.byteLength < SEAL_OVERHEAD_BYTES) throw new DecryptError('sealed data too short')
-    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength)
-    const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(0, NONCE_BYTES))
-    decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES))
-    try {
-      const body = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES))
-      const final = decipher.final()
-      return final.length === 0 ? body : Buffer.concat([body, final])
-    } catch {
-      throw new DecryptError(WRONG_KEY)
-    }
+    const opener = this.opener(sealed.byteLength)
+    const plain = opener.update(sealed)
+    opener.final()
+    return plain
   }
 
   /**
@@ -107,7 +99,8 @@ export class DataCipher {
         }
         const bodyFrom = Math.max(start, NONCE_BYTES)
         const bodyTo = Math.min(end, bodyEnd)
-        if (bodyFrom >= bodyTo) return EMPTY
+        // a new empty array each time: a caller may transfer its buffer
+        if (bodyFrom >= bodyTo) return new Uint8Array(0)
         decipher ??= createDecipheriv('aes-256-gcm', this.key, nonce)
         return decipher.update(piece.subarray(bodyFrom - start, bodyTo - start))
       },

@@ -11,9 +11,7 @@ export const DEFAULT_CHUNK_SIZE_BYTES = 1024 * 1024
 
 /** A chunk's name: CIDv1, raw codec, sha2-256 of its bytes. */
 export function cidOf (bytes: Uint8Array): CID {
-  const digest = sha256.digest(bytes)
-  if (digest instanceof Promise) throw new Error('sha256 must be synchronous on Node.js')
-  return CID.createV1(raw.code, digest)
+  return cidOfParts([bytes])
 }
 
 /** The CID of the bytes these parts make when joined. */
@@ -25,8 +23,9 @@ export function cidOfParts (parts: Iterable<Uint8Array>): CID {
 
 /** Do these bytes hash to this CID? Only sha2-256 CIDs are accepted. */
 export function matchesCid (cid: CID, bytes: Uint8Array): boolean {
-  if (cid.multihash.code !== sha256.code) return false
-  return equals(cidOf(bytes).multihash.digest, cid.multihash.digest)
+  const check = cidChecker(cid)
+  check.update(bytes)
+  return check.matches()
 }
 
 /** Hashes bytes that arrive in pieces, to check them against `cid` after the last. */
