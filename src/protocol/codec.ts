@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { ProtocolError } from '../errors.js'
+import { ProtocolError, TooLargeError } from '../errors.js'
 import { Request, Response } from './pb/chunk.js'
 import type { AbortOptions, MessageStream } from '@libp2p/interface'
 import type { ByteStream } from '@libp2p/utils'
@@ -63,13 +63,14 @@ export async function writeMessage (bytes: ByteStream<MessageStream>, message: U
 
 /**
  * Read a varint a byte at a time: its value and its bytes. `limit` is how
- * many bytes may be read at most (what is left of the message).
+ * many bytes it may take at most (what is left of the message); past that,
+ * `tooLong` is thrown.
  */
-async function readVarint (bytes: ByteStream<MessageStream>, limit: number, options?: AbortOptions): Promise<{ value: number, raw: Uint8Array }> {
+async function readVarint (bytes: ByteStream<MessageStream>, limit: number, options?: AbortOptions, tooLong = (): Error => new ProtocolError('malformed varint')): Promise<{ value: number, raw: Uint8Array }> {
   const raw: number[] = []
   let value = 0
   for (let shift = 1; ; shift *= 128) {
-    if (raw.length >= Math.min(limit, MAX_VARINT_BYTES)) throw new ProtocolError('malformed varint')
+    if (raw.length >= Math.min(limit, MAX_VARINT_BYTES)) throw tooLong()
     const byte = (await bytes.read({ ...options, bytes: 1 })).get(0)
     raw.push(byte)
     value += (byte & 0x7f) * shift
@@ -85,9 +86,13 @@ export async function readMessage (bytes: ByteStream<MessageStream>, max: number
   return length === 0 ? new Uint8ArrayList() : bytes.read({ ...options, bytes: length })
 }
 
+/**
+ * A message's length: TooLargeError past `max`, or written in more bytes
+ * than `max` needs (as `lpStream`'s maxDataLength refuses both).
+ */
 async function readLength (bytes: ByteStream<MessageStream>, max: number, options?: AbortOptions): Promise<number> {
-  const { value } = await readVarint(bytes, MAX_VARINT_BYTES, options)
-  if (value > max) throw new ProtocolError(`message of ${value} bytes is larger than ${max}`)
+  const { value } = await readVarint(bytes, varint(max).byteLength, options, () => new TooLargeError(`a message length longer than ${max} needs`))
+  if (value > max) throw new TooLargeError(`message of ${value} bytes is larger than ${max}`)
   return value
 }
 

@@ -1,14 +1,13 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
-import { encodeResponse, encodeResponseHead } from './codec.js'
+import { byteStream } from '@libp2p/utils'
+import { encodeResponse, encodeResponseHead, readMessage, writeMessage } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
 import type { ChunkReader, ChunkStore } from '../store/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('backpack:protocol')
@@ -46,26 +45,6 @@ const SERVE_PIECE_BYTES = 256 * 1024
 
 /** An answer; a chunk served from disk comes as `body`, sent after the other fields. */
 type Answer = Response & { body?: ChunkReader }
-
-/** Send bytes on a stream, waiting while its buffer is full (`drain`). */
-async function send (stream: Stream, bytes: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
-  if (stream.send(bytes)) return
-  await new Promise<void>((resolve, reject) => {
-    const done = (err?: unknown): void => {
-      stream.removeEventListener('drain', onDrain)
-      stream.removeEventListener('close', onClose)
-      signal.removeEventListener('abort', onAbort)
-      if (err != null) reject(err)
-      else resolve()
-    }
-    const onDrain = (): void => { done() }
-    const onClose = (): void => { done(new Error('the stream closed')) }
-    const onAbort = (): void => { done(signal.reason) }
-    stream.addEventListener('drain', onDrain)
-    stream.addEventListener('close', onClose)
-    signal.addEventListener('abort', onAbort)
-  })
-}
 
 function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
   return { status, data: new Uint8Array(0), have: [], message: '', cids: [], ...fields }
@@ -112,27 +91,27 @@ export class ChunkHandler {
 
   /** Answer requests until the peer closes the stream or goes quiet. */
   async handleStream (stream: Stream, connection: Connection): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
+    const bytes = byteStream(stream, { maxBufferSize: 2 * MAX_MESSAGE_BYTES })
     const remote = connection.remotePeer
     const refuse = async (status: Response.Status, err: Error): Promise<void> => {
       // say so, then drop the stream: after a bad frame the framing is lost
       log('bad request from %p: %s', remote, err.message)
-      await lp.write(encodeResponse(reply(status, { message: `bad request: ${err.message}` })), { signal: AbortSignal.timeout(5000) }).catch(() => {})
+      await writeMessage(bytes, encodeResponse(reply(status, { message: `bad request: ${err.message}` })), { signal: AbortSignal.timeout(5000) }).catch(() => {})
       stream.abort(err)
     }
     while (true) {
       let request: Request
       try {
-        const bytes = await lp.read({ signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+        const message = await readMessage(bytes, MAX_MESSAGE_BYTES, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
         try {
-          request = Request.decode(bytes)
+          request = Request.decode(message)
         } catch (err: any) {
           await refuse(Response.Status.ERROR, err)
           return
         }
       } catch (err: any) {
         if (err.name === 'UnexpectedEOFError' || stream.readStatus !== 'readable') break
-        await refuse(err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError' ? Response.Status.TOO_LARGE : Response.Status.ERROR, err)
+        await refuse(err.name === 'TooLargeError' ? Response.Status.TOO_LARGE : Response.Status.ERROR, err)
         return
       }
       const response: Answer = await this.handleRequest(request, remote).catch((err: Error) => {
@@ -141,15 +120,15 @@ export class ChunkHandler {
       })
       const signal = AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS)
       if (response.body == null) {
-        await lp.write(encodeResponse(response), { signal })
+        await writeMessage(bytes, encodeResponse(response), { signal })
         continue
       }
       // a chunk from disk, piece by piece; a read that fails half way
       // throws, and the stream is aborted: the peer asks another holder
       const { body, ...fields } = response
       try {
-        await send(stream, encodeResponseHead(fields, body.size), signal)
-        for await (const piece of body.pieces()) await send(stream, piece, signal)
+        await bytes.write(encodeResponseHead(fields, body.size), { signal })
+        for await (const piece of body.pieces()) await bytes.write(piece, { signal })
       } finally {
         await body.close().catch(() => {})
       }

@@ -75,9 +75,18 @@ describe('streamed responses (readResponseInto)', () => {
     assert.equal(sink.length, undefined)
   })
 
-  it('refuses malformed or oversized responses with ProtocolError', async () => {
-    const cases: Array<[string, Uint8Array]> = [
+  it('refuses oversized responses with TooLargeError, malformed ones with ProtocolError', async () => {
+    const oversized: Array<[string, Uint8Array]> = [
       ['longer than allowed', framed(encodeResponse({ status: Response.Status.OK, data: randomBytes(2000), have: [], message: '', cids: [] }))],
+      // 3 written in three bytes: no length up to 1024 needs more than two
+      ['a length in more bytes than needed', Uint8Array.of(0x83, 0x80, 0x00, 8, 4, 0)]
+    ]
+    for (const [what, bytes] of oversized) {
+      const { send, read } = await pair()
+      await send(bytes)
+      await assert.rejects(readResponseInto(read, 1024, collector()), { name: 'TooLargeError' }, what)
+    }
+    const cases: Array<[string, Uint8Array]> = [
       ['a field past the end of its message', framed(Uint8Array.of((2 << 3) | 2, 50, 1, 2, 3))],
       ['two data fields', framed(Uint8Array.of((2 << 3) | 2, 1, 7, (2 << 3) | 2, 1, 8))],
       ['an unknown wire type', framed(Uint8Array.of((1 << 3) | 7, 1))],
