@@ -6,9 +6,6 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 
-/** @default 1 MiB */
-export const DEFAULT_CHUNK_SIZE_BYTES = 1024 * 1024
-
 /** A chunk's name: CIDv1, raw codec, sha2-256 of its bytes. */
 export function cidOf (bytes: Uint8Array): CID {
   return cidOfParts([bytes])

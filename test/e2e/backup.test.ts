@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ApiClient } from '../../src/api/client.js'
 import { TestNetwork, runCli, sleep, waitAllConnected, waitFor } from '../helpers/cli.js'
-import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
+import { CHUNK, chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
 
 const MiB = 1024 * 1024
@@ -36,7 +36,8 @@ describe('put and get across four nodes', () => {
     const [put] = await owner.json(['put', file, '--replicas', '3'])
     assert.equal(put.name, 'big.bin')
     assert.equal(put.size, 20_000_000)
-    assert.equal(put.chunks, 20)
+    const chunks = Math.ceil(20_000_000 / CHUNK)
+    assert.equal(put.chunks, chunks)
     assert.deepEqual(put.replicas, { desired: 3, actual: 3 })
     assert.match(put.id, /^b[a-z2-7]+$/)
 
@@ -46,7 +47,7 @@ describe('put and get across four nodes', () => {
     for (const h of holders) {
       for (const cid of await storedChunks(h.repo)) copies.set(cid, (copies.get(cid) ?? 0) + 1)
     }
-    assert.equal(copies.size, 21, 'the 20 chunks and the manifest')
+    assert.equal(copies.size, chunks + 1, 'the chunks and the manifest')
     for (const [cid, n] of copies) assert.equal(n, 3, `${cid} has ${n} copies`)
 
     const out = join(dir, 'big.out')
@@ -67,7 +68,7 @@ describe('put and get across four nodes', () => {
     await randomFile(file, 64 * MiB)
     const half = createHash('sha256').update((await readFile(file)).subarray(0, 32 * MiB)).digest('hex')
     // through the API, to cut the file once the first chunk is placed (at most
-    // chunksInFlight of its 64 chunks have been read by then)
+    // chunksInFlight (8) of its chunks, under half of it, have been read by then)
     const client = await ApiClient.forRepo(owner.repo)
     let cut = false
     const [result] = await client.call('put', { paths: [file], replicas: 1 }, {
@@ -102,14 +103,14 @@ describe('put and get across four nodes', () => {
   })
 
   it('round-trips an empty file, a 1-byte file, an exact multiple of the chunk size and a non-ASCII name', async () => {
-    const cases: Array<[string, number]> = [['empty.bin', 0], ['one.bin', 1], ['two-chunks.bin', 2 * MiB], ['фото 日本 ü.bin', 1000]]
+    const cases: Array<[string, number]> = [['empty.bin', 0], ['one.bin', 1], ['two-chunks.bin', 2 * CHUNK], ['фото 日本 ü.bin', 1000]]
     for (const [name, size] of cases) {
       const file = join(dir, name)
       const hash = await randomFile(file, size)
       const [put] = await owner.json(['put', file, '--replicas', '2'])
       assert.equal(put.name, name)
       assert.equal(put.size, size)
-      assert.equal(put.chunks, Math.ceil(size / MiB))
+      assert.equal(put.chunks, Math.ceil(size / CHUNK))
       const out = join(dir, `restored-${name}`)
       await owner.json(['get', name, '-o', out])
       assert.equal((await stat(out)).size, size)
@@ -323,7 +324,7 @@ describe('put and get across four nodes', () => {
     const file = join(dir, 'recover.bin')
     // 16 chunks and a manifest, placed by rendezvous hashing over the two
     // holders still running: all on one of them has a chance of 2^-16
-    const hash = await randomFile(file, 16 * MiB)
+    const hash = await randomFile(file, 16 * CHUNK)
     const living = holders.filter(h => h.running)
     const before = await Promise.all(living.map(async h => new Set(await storedChunks(h.repo))))
     const [put] = await owner.json(['put', file, '--replicas', '1'])

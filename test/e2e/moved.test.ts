@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkClient } from '../../src/protocol/client.js'
 import { TestNetwork, sleep } from '../helpers/cli.js'
-import { randomFile, sha256File } from '../helpers/files.js'
+import { CHUNK, randomFile, sha256File } from '../helpers/files.js'
 import { connect, startNode, stopAll, waitFor } from '../helpers/nodes.js'
 import type { TestNode as Daemon } from '../helpers/cli.js'
 import type { TestNode } from '../helpers/nodes.js'
@@ -67,7 +67,7 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
 
   it('records the new holder of a copy it had at the old one, which keeps it and serves the get', async () => {
     const file = join(await net.dir(), 'moved.bin')
-    const hash = await randomFile(file, 3 * MiB)
+    const hash = await randomFile(file, 3 * CHUNK)
     const [put] = await owner.json(['put', file, '--replicas', '1'])
     assert.deepEqual(put.replicas, { desired: 1, actual: 1 })
     // every chunk of the backup, wherever it went: hand each one on to the other holder

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { DEFAULT_CONFIG_PATH } from '../../src/repo/config.js'
+
+/** The chunk size of the shipped config, which the nodes of the e2e tests use. */
+export const CHUNK: number = JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')).chunking.size
 
 export async function sha256File (path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex')

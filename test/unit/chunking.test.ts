@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { identity } from 'multiformats/hashes/identity'
-import { cidChecker, cidOf, cidOfParts, matchesCid, parseChunkCid, readPieces, DEFAULT_CHUNK_SIZE_BYTES } from '../../src/chunking/index.js'
+import { cidChecker, cidOf, cidOfParts, matchesCid, parseChunkCid, readPieces } from '../../src/chunking/index.js'
 import type { Piece } from '../../src/chunking/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -33,7 +33,7 @@ describe('chunking', () => {
   })
 
   it('reads a 1-byte file as one 1-byte piece', async () => {
-    const got = await pieces(await file('one', Uint8Array.of(42)), DEFAULT_CHUNK_SIZE_BYTES)
+    const got = await pieces(await file('one', Uint8Array.of(42)), 1024 * 1024)
     assert.equal(got.length, 1)
     assert.deepEqual([...got[0].bytes], [42])
     assert.equal(got[0].index, 0)
