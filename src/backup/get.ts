@@ -5,13 +5,12 @@ import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { SEAL_OVERHEAD_BYTES } from '../chunking/cipher.js'
 import { BadHashError, FileExistsError, NoSpaceError, ProtocolError, UnavailableError, errorMessage, isDiskFull } from '../errors.js'
-import { Flusher, pathExists } from '../util/fs.js'
+import { Flusher, pathExists, writeAll } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { throttled } from '../util/progress.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
 import type { CatalogEntry } from './catalog.js'
 import type { PieceOpener } from '../chunking/cipher.js'
-import type { FileHandle } from 'node:fs/promises'
 import type { PeerId } from '@libp2p/interface'
 
 const log = logger('backpack:get')
@@ -179,20 +178,6 @@ async function receiveChunk (components: BackupComponents, peer: PeerId, cid: CI
   }
   if (opener == null) throw new ProtocolError(`peer ${peer} sent no bytes for ${cid}`)
   opener.final()
-}
-
-/** Write `bytes` at `position`, going on after a short write (a disk filling up); how many were written. */
-async function writeAll (handle: FileHandle, bytes: Uint8Array[], position: number): Promise<number> {
-  const total = bytes.reduce((sum, b) => sum + b.byteLength, 0)
-  let written = (await handle.writev(bytes, position)).bytesWritten
-  if (written === total) return total
-  const rest = Buffer.concat(bytes)
-  while (written < total) {
-    const { bytesWritten } = await handle.write(rest, written, total - written, position + written)
-    if (bytesWritten === 0) throw new Error(`wrote ${written} of ${total} bytes`)
-    written += bytesWritten
-  }
-  return total
 }
 
 async function restoreInto (components: BackupComponents, init: BackupInit, entry: CatalogEntry, target: string, tmp: string, options: GetOptions): Promise<GetResult> {

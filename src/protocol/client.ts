@@ -125,7 +125,7 @@ export class ChunkClient {
     for (let attempt = 0; ; attempt++) {
       const { entry, reused } = await this.acquire(peer, signal)
       let answered = false
-      const sink = options.sink != null ? { ...options.sink, start: (length: number) => { answered = true; options.sink?.start(length) } } : undefined
+      const sink = options.sink != null ? { ...options.sink, start: async (length: number, head: Uint8ArrayList) => { answered = true; await options.sink?.start(length, head) } } : undefined
       try {
         await writeMessage(entry.bytes, encodeRequest(full, options.data), { signal })
         const response = sink != null

@@ -96,10 +96,14 @@ async function readLength (bytes: ByteStream<MessageStream>, max: number, option
   return value
 }
 
-/** Where a response's data field goes as it arrives. */
+/** Where a message's data field goes as it arrives. */
 export interface DataSink {
-  /** Called once, with the field's length, before its first piece. */
-  start: (length: number) => void
+  /**
+   * Called once, with the field's length and the message's fields read so
+   * far (encoded), before its first piece; the first piece is read once
+   * this resolves.
+   */
+  start: (length: number, head: Uint8ArrayList) => void | Promise<void>
   /**
    * The next piece of the field (as the buffers it arrived in, not joined);
    * the next is read once this resolves.
@@ -114,6 +118,24 @@ export interface DataSink {
  * as usual; the returned response has no data.
  */
 export async function readResponseInto (bytes: ByteStream<MessageStream>, max: number, sink: DataSink, options?: AbortOptions): Promise<Response> {
+  return Response.decode(await readMessageInto(bytes, max, RESPONSE_DATA_TAG, sink, options))
+}
+
+/**
+ * Read one request whose data field (a chunk being stored) is handed to
+ * `sink` piece by piece as it arrives. The request's other fields are
+ * returned encoded, to be decoded (and refused when malformed) by the caller.
+ */
+export async function readRequestInto (bytes: ByteStream<MessageStream>, max: number, sink: DataSink, options?: AbortOptions): Promise<Uint8ArrayList> {
+  return readMessageInto(bytes, max, REQUEST_DATA_TAG, sink, options)
+}
+
+/**
+ * Read one length-prefixed message field by field: the field tagged
+ * `dataTag` goes to `sink` in pieces, the others are returned as the
+ * message's encoding without it.
+ */
+async function readMessageInto (bytes: ByteStream<MessageStream>, max: number, dataTag: number, sink: DataSink, options?: AbortOptions): Promise<Uint8ArrayList> {
   let remaining = await readLength(bytes, max, options)
   const head = new Uint8ArrayList()
   let sawData = false
@@ -135,14 +157,14 @@ export async function readResponseInto (bytes: ByteStream<MessageStream>, max: n
       case 5: head.append(tag.raw, await take(4)); break
       case 2: {
         const length = await varintIn()
-        if (tag.value !== RESPONSE_DATA_TAG) {
+        if (tag.value !== dataTag) {
           head.append(tag.raw, length.raw, await take(length.value))
           break
         }
-        if (sawData) throw new ProtocolError('two data fields in one response')
+        if (sawData) throw new ProtocolError('two data fields in one message')
         if (length.value > remaining) throw new ProtocolError('a field runs past the end of its message')
         sawData = true
-        sink.start(length.value)
+        await sink.start(length.value, head)
         let left = length.value
         while (left > 0) {
           const piece = await take(Math.min(left, PIECE_BYTES))
@@ -154,5 +176,5 @@ export async function readResponseInto (bytes: ByteStream<MessageStream>, max: n
       default: throw new ProtocolError(`unknown protobuf wire type ${tag.value & 7}`)
     }
   }
-  return Response.decode(head)
+  return head
 }

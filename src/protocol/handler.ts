@@ -1,12 +1,14 @@
 import { logger } from '@libp2p/logger'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { byteStream } from '@libp2p/utils'
-import { encodeResponse, encodeResponseHead, readMessage, writeMessage } from './codec.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { encodeResponse, encodeResponseHead, readRequestInto, writeMessage } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
-import type { ChunkReader, ChunkStore } from '../store/index.js'
+import type { ChunkReader, ChunkStore, ChunkWriter } from '../store/index.js'
+import type { DataSink } from './codec.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -45,6 +47,48 @@ const SERVE_PIECE_BYTES = 256 * 1024
 
 /** An answer; a chunk served from disk comes as `body`, sent after the other fields. */
 type Answer = Response & { body?: ChunkReader }
+
+/**
+ * Where a request's data field goes as it arrives: a PUT's chunk straight
+ * into the store (hashed and written piece by piece, never held whole), any
+ * other data kept for the request. A store that refuses the chunk at once
+ * (no space) leaves its bytes to be read and dropped, and the refusal to be
+ * answered.
+ */
+class RequestData implements DataSink {
+  writer?: ChunkWriter
+  refused?: Error
+  kept?: Uint8ArrayList
+
+  constructor (private readonly store: ChunkStore) {}
+
+  async start (length: number, head: Uint8ArrayList): Promise<void> {
+    let cid: CID | undefined
+    try {
+      const request = Request.decode(head)
+      if (request.type === Request.Type.PUT && request.cids.length === 1) cid = parseChunkCid(request.cids[0])
+    } catch {}
+    if (cid == null) {
+      this.kept = new Uint8ArrayList()
+      return
+    }
+    try {
+      this.writer = await this.store.writer(cid, length)
+    } catch (err: any) {
+      this.refused = err
+    }
+  }
+
+  piece (bytes: Uint8ArrayList): void {
+    if (this.writer != null) this.writer.write(bytes)
+    else this.kept?.append(bytes)
+  }
+
+  /** Drop a chunk not committed (does nothing after a commit). */
+  async abort (): Promise<void> {
+    await this.writer?.abort()
+  }
+}
 
 function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
   return { status, data: new Uint8Array(0), have: [], message: '', cids: [], ...fields }
@@ -101,23 +145,27 @@ export class ChunkHandler {
     }
     while (true) {
       let request: Request
+      const data = new RequestData(this.components.store)
       try {
-        const message = await readMessage(bytes, MAX_MESSAGE_BYTES, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
+        const head = await readRequestInto(bytes, MAX_MESSAGE_BYTES, data, { signal: AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS) })
         try {
-          request = Request.decode(message)
+          request = Request.decode(head)
         } catch (err: any) {
+          await data.abort()
           await refuse(Response.Status.ERROR, err)
           return
         }
       } catch (err: any) {
+        await data.abort()
         if (err.name === 'UnexpectedEOFError' || stream.readStatus !== 'readable') break
         await refuse(err.name === 'TooLargeError' ? Response.Status.TOO_LARGE : Response.Status.ERROR, err)
         return
       }
-      const response: Answer = await this.handleRequest(request, remote).catch((err: Error) => {
+      if (data.kept != null) request.data = data.kept.subarray()
+      const response: Answer = await this.handleRequest(request, remote, data).catch((err: Error) => {
         log.error('request from %p failed %e', remote, err)
         return reply(Response.Status.ERROR, { message: err.message })
-      })
+      }).finally(async () => { await data.abort() })
       const signal = AbortSignal.timeout(STREAM_IDLE_TIMEOUT_MS)
       if (response.body == null) {
         await writeMessage(bytes, encodeResponse(response), { signal })
@@ -136,8 +184,12 @@ export class ChunkHandler {
     await stream.close().catch(() => {})
   }
 
-  /** One request from `remote`; never throws for bad input. */
-  async handleRequest (request: Request, remote: PeerId): Promise<Answer> {
+  /**
+   * One request from `remote`; never throws for bad input. A PUT's chunk
+   * may have gone into the store as it arrived (`data`): it is committed
+   * or dropped here.
+   */
+  async handleRequest (request: Request, remote: PeerId, data?: Pick<RequestData, 'writer' | 'refused'>): Promise<Answer> {
     const { store } = this.components
     if (request.cids.length > MAX_CIDS_PER_REQUEST) {
       return reply(Response.Status.TOO_LARGE, { message: `at most ${MAX_CIDS_PER_REQUEST} CIDs per request` })
@@ -163,7 +215,9 @@ export class ChunkHandler {
           return reply(Response.Status.ERROR, { message: `a group has ${MIN_GROUP_BYTES} to ${MAX_GROUP_BYTES} bytes` })
         }
         try {
-          await store.put(cids[0], request.data, owner)
+          if (data?.refused != null) throw data.refused
+          if (data?.writer != null) await data.writer.commit(owner)
+          else await store.put(cids[0], request.data, owner)
           if (request.manifest === true) await store.markManifest(cids[0], owner)
           // a copy: a view would keep the whole received message alive
           if (group != null) await this.init.onGroup?.(owner, new Uint8Array(group), sender)

@@ -5,10 +5,12 @@ import { logger } from '@libp2p/logger'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError, errorMessage, isDiskFull, isNoSpace } from '../errors.js'
-import { matchesCid, parseChunkCid } from '../chunking/index.js'
+import { cidChecker, matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
-import { pathExists } from '../util/fs.js'
+import { pathExists, writeAll } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
+import type { FileHandle } from 'node:fs/promises'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 const log = logger('backpack:store')
 
@@ -46,6 +48,18 @@ export interface ChunkReader {
   close: () => Promise<void>
 }
 
+/**
+ * A chunk being stored as its bytes arrive (`ChunkStore.writer`): `write`
+ * each piece in order, then `commit` (the bytes checked against the CID,
+ * the copy put in place and claimed) or `abort` (nothing kept). Either
+ * releases what the writer holds; `abort` after `commit` does nothing.
+ */
+export interface ChunkWriter {
+  write: (piece: Uint8Array | Uint8ArrayList) => void
+  commit: (owner: string) => Promise<void>
+  abort: () => Promise<void>
+}
+
 /** A copy written this long ago with no claim is left over from a crash (a put records its claim within moments). */
 export const UNCLAIMED_GRACE_MS = 60 * 60_000
 
@@ -62,8 +76,10 @@ export class ChunkStore {
   private reservedBytes = 0
   private limitBytes: number
   private readonly tmpDir: string
-  /** Writes in flight by CID: a chunk put many times at once is written (and counted) once */
-  private readonly writing = new Map<string, Promise<void>>()
+  /** Chunks being received by `writer`s, and how many times at once */
+  private readonly receiving = new Map<string, number>()
+  /** Received copies being put in place, by CID: one at a time per chunk */
+  private readonly placing = new Map<string, Promise<void>>()
 
   constructor (components: ChunkStoreComponents, init: ChunkStoreInit) {
     this.components = components
@@ -206,7 +222,7 @@ export class ChunkStore {
    * chunk may claim it meanwhile.
    */
   private async isUnclaimed (cid: CID, path: string): Promise<boolean> {
-    if (this.writing.has(cid.toString())) return false
+    if (this.receiving.has(cid.toString())) return false
     const modified = await stat(path).then(s => s.mtimeMs, () => Date.now())
     if (Date.now() - modified <= UNCLAIMED_GRACE_MS) return false
     return (await this.owners(cid)).length === 0
@@ -217,9 +233,146 @@ export class ChunkStore {
    * (BadHashError) and anything beyond the limit (NoSpaceError).
    */
   async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
-    if (!matchesCid(cid, bytes)) throw new BadHashError(`bytes do not match ${cid}`)
-    const wrote = !(await this.holdsIntact(cid))
-    if (wrote) await this.writeOnce(cid, bytes)
+    const writer = await this.writer(cid, bytes.byteLength)
+    writer.write(bytes)
+    await writer.commit(owner)
+  }
+
+  /**
+   * Store a chunk of `size` bytes as they arrive: each piece is hashed and
+   * written to a temporary file at once, and the copy is renamed into
+   * place once all of it is on disk and matches the CID, so a chunk being
+   * received is never in memory whole. NoSpaceError at once when `size` is
+   * beyond the limit; at `commit`, BadHashError when the bytes do not match
+   * the CID and NoSpaceError when the disk filled up. A chunk already held
+   * takes no new space: its bytes are only kept (in memory) in case the
+   * copy on disk turns out to be corrupt and is written again.
+   */
+  async writer (cid: CID, size: number): Promise<ChunkWriter> {
+    const key = cid.toString()
+    const checker = cidChecker(cid)
+    let received = 0
+    if (await this.has(cid)) {
+      const kept: Uint8Array[] = []
+      return {
+        write: piece => {
+          for (const part of piece instanceof Uint8Array ? [piece] : piece) {
+            checker.update(part)
+            kept.push(part)
+            received += part.byteLength
+          }
+        },
+        commit: async owner => {
+          if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
+          if (await this.holdsIntact(cid)) {
+            await this.claim(cid, owner, false)
+            return
+          }
+          // the copy on disk was corrupt, and is gone: these bytes replace it
+          const again = await this.writer(cid, size)
+          for (const part of kept) again.write(part)
+          await again.commit(owner)
+        },
+        abort: async () => {}
+      }
+    }
+    if (size > this.free) {
+      throw new NoSpaceError(`no space for ${size} bytes: ${this.usedBytes} of ${this.limitBytes} used`)
+    }
+    this.reservedBytes += size
+    this.receiving.set(key, (this.receiving.get(key) ?? 0) + 1)
+    const tmp = join(this.tmpDir, `${key}.${randomBytes(4).toString('hex')}`)
+    let handle: FileHandle | undefined
+    let ended = false
+    const writes: Array<Promise<number>> = []
+    /** Release the reservation and the file handle (once) */
+    const end = async (): Promise<void> => {
+      if (ended) return
+      ended = true
+      await Promise.allSettled(writes)
+      await handle?.close().catch(() => {})
+      this.reservedBytes -= size
+      const left = (this.receiving.get(key) ?? 1) - 1
+      if (left > 0) this.receiving.set(key, left)
+      else this.receiving.delete(key)
+    }
+    const fail = async (err: any): Promise<never> => {
+      await end()
+      await unlink(tmp).catch(() => {})
+      if (isDiskFull(err)) throw new NoSpaceError(`the disk is full: ${size} bytes did not fit (${err.code})`)
+      throw err
+    }
+    try {
+      handle = await open(tmp, 'w', 0o600)
+    } catch (err) {
+      return fail(err)
+    }
+    const file = handle
+    return {
+      write: piece => {
+        const parts = piece instanceof Uint8Array ? [piece] : [...piece]
+        const at = received
+        for (const part of parts) {
+          checker.update(part)
+          received += part.byteLength
+        }
+        if (received > size || ended) return
+        // each write starts at once; commit waits for all of them
+        const written = writeAll(file, parts, at)
+        written.catch(() => {})
+        writes.push(written)
+      },
+      commit: async owner => {
+        try {
+          if (ended) throw new Error(`the write of ${cid} was aborted`)
+          if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
+          for (const written of writes) await written
+          if (this.init.fsync !== false) await file.datasync()
+          await file.close()
+          const wrote = await this.place(cid, tmp, size)
+          await this.claim(cid, owner, wrote)
+        } catch (err) {
+          await fail(err)
+        }
+        await end()
+      },
+      abort: async () => {
+        if (ended) return
+        await end()
+        await unlink(tmp).catch(() => {})
+      }
+    }
+  }
+
+  /**
+   * Rename a received copy into place, one at a time per chunk; a good copy
+   * already there is kept (and the new one dropped). Whether it was placed.
+   */
+  private async place (cid: CID, tmp: string, size: number): Promise<boolean> {
+    const key = cid.toString()
+    const previous = this.placing.get(key) ?? Promise.resolve()
+    const placed = previous.then(async () => {
+      if (await this.holdsIntact(cid)) {
+        await unlink(tmp).catch(() => {})
+        return false
+      }
+      const target = this.path(cid)
+      await mkdir(join(target, '..'), { recursive: true })
+      await rename(tmp, target)
+      this.usedBytes += size
+      return true
+    })
+    const settled = placed.then(() => {}, () => {})
+    this.placing.set(key, settled)
+    try {
+      return await placed
+    } finally {
+      if (this.placing.get(key) === settled) this.placing.delete(key)
+    }
+  }
+
+  /** Record `owner`'s claim on a copy now on disk; a copy just `wrote` that no one claims goes again. */
+  private async claim (cid: CID, owner: string, wrote: boolean): Promise<void> {
     try {
       await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
     } catch (err) {
@@ -246,45 +399,6 @@ export class ChunkStore {
     log.error('chunk %c is corrupt on disk, writing it again', cid)
     await this.removeFile(cid)
     return false
-  }
-
-  private async writeOnce (cid: CID, bytes: Uint8Array): Promise<void> {
-    const key = cid.toString()
-    let pending = this.writing.get(key)
-    if (pending == null) {
-      pending = this.writeFile(cid, bytes).finally(() => { this.writing.delete(key) })
-      this.writing.set(key, pending)
-    }
-    await pending
-  }
-
-  private async writeFile (cid: CID, bytes: Uint8Array): Promise<void> {
-    const size = bytes.byteLength
-    if (size > this.free) {
-      throw new NoSpaceError(`no space for ${size} bytes: ${this.usedBytes} of ${this.limitBytes} used`)
-    }
-    this.reservedBytes += size
-    const tmp = join(this.tmpDir, `${cid}.${randomBytes(4).toString('hex')}`)
-    try {
-      const handle = await open(tmp, 'w', 0o600)
-      try {
-        await handle.writeFile(bytes)
-        if (this.init.fsync !== false) await handle.datasync()
-      } finally {
-        await handle.close()
-      }
-      const target = this.path(cid)
-      await mkdir(join(target, '..'), { recursive: true })
-      await rename(tmp, target)
-      this.usedBytes += size
-    } catch (err: any) {
-      await unlink(tmp).catch(() => {})
-      // the disk filled up below the storage limit: the sender should go elsewhere
-      if (isDiskFull(err)) throw new NoSpaceError(`the disk is full: ${size} bytes did not fit (${err.code})`)
-      throw err
-    } finally {
-      this.reservedBytes -= size
-    }
   }
 
   /** The peers this chunk is held for. */

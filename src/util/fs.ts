@@ -40,3 +40,20 @@ export class Flusher {
     await this.flushing
   }
 }
+
+/**
+ * Write `bytes` at `position`, going on after a short write (a disk filling
+ * up); how many bytes were written (all of them).
+ */
+export async function writeAll (handle: Pick<FileHandle, 'writev' | 'write'>, bytes: Uint8Array[], position: number): Promise<number> {
+  const total = bytes.reduce((sum, b) => sum + b.byteLength, 0)
+  let written = (await handle.writev(bytes, position)).bytesWritten
+  if (written === total) return total
+  const rest = Buffer.concat(bytes)
+  while (written < total) {
+    const { bytesWritten } = await handle.write(rest, written, total - written, position + written)
+    if (bytesWritten === 0) throw new Error(`wrote ${written} of ${total} bytes`)
+    written += bytesWritten
+  }
+  return total
+}

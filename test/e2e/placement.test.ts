@@ -110,8 +110,8 @@ describe('placement over 4 real nodes', { timeout: 120_000 }, () => {
     const cid = cidOf(bytes)
     const ranked = peers.rank(cid).map(p => p.toString())
     const broken = storeOf(ranked[0])
-    const put = broken.put
-    broken.put = async () => { throw new Error('disk on fire') }
+    const writer = broken.writer
+    broken.writer = async () => { throw new Error('disk on fire') }
     try {
       const session = newSession()
       const placed = await placement.place(cid, bytes, 2, session)
@@ -119,7 +119,7 @@ describe('placement over 4 real nodes', { timeout: 120_000 }, () => {
       assert.ok(session.failed.has(ranked[0]))
       assert.equal(await broken.has(cid), false)
     } finally {
-      broken.put = put
+      broken.writer = writer
     }
   })
 })

@@ -1,13 +1,16 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { pbStream, byteStream } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkClient } from '../../src/protocol/client.js'
+import { encodeRequest } from '../../src/protocol/codec.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/protocol/constants.js'
 import { Request, Response } from '../../src/protocol/pb/chunk.js'
-import { startNode, stopAll, connect } from '../helpers/nodes.js'
+import { startNode, stopAll, connect, waitFor } from '../helpers/nodes.js'
 import type { TestNode } from '../helpers/nodes.js'
 import type { ChunkStore } from '../../src/store/index.js'
 import type { Stream } from '@libp2p/interface'
@@ -107,6 +110,28 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     assert.equal(store.used, used)
     const response = await client.request(a.libp2p.peerId, { type: Request.Type.PUT, cids: [cid.bytes], data: randomBytes(10) })
     assert.equal(response.status, Response.Status.BAD_HASH)
+    await stillServes()
+  })
+
+  it('stores nothing of a PUT cut off in the middle of its chunk, and gives its space back', async () => {
+    const bytes = randomBytes(1024 * 1024)
+    const cid = cidOf(bytes)
+    const free = store.free
+    const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
+    try {
+      // the whole request, less its last 300 KiB: the chunk is being received
+      const message = encodeRequest({ type: Request.Type.PUT, cids: [cid.bytes], data: new Uint8Array(0) }, bytes).subarray()
+      const sent = message.subarray(0, message.byteLength - 300 * 1024)
+      await byteStream(stream).write(Buffer.concat([varint.encode(message.byteLength), sent]))
+      await waitFor(() => store.free < free, 'the holder to reserve room for the chunk')
+      assert.equal((await readdir(join(a.storeDir!, 'tmp'))).length, 1, 'written to a temporary file as it arrives')
+    } finally {
+      stream.abort(new Error('cut off'))
+    }
+    await waitFor(() => store.free === free, 'the reserved room to be given back')
+    assert.deepEqual(await readdir(join(a.storeDir!, 'tmp')), [], 'no temporary file left')
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await store.owners(cid), [])
     await stillServes()
   })
 

@@ -10,6 +10,8 @@ import type { BackpackLibp2p } from '../../src/node/index.js'
 export interface TestNode {
   libp2p: BackpackLibp2p
   store?: ChunkStore
+  /** The store's folder of chunk files */
+  storeDir?: string
   handler?: ChunkHandler
   stop: () => Promise<void>
 }
@@ -49,6 +51,7 @@ export async function startNode (options: TestNodeOptions = {}): Promise<TestNod
     if (options.serve != null) {
       const { dir, cleanup } = await tempDir('backpack-store-')
       cleanups.push(cleanup)
+      node.storeDir = dir
       node.store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: options.serve.limit, fsync: false })
       await node.store.start()
       node.handler = new ChunkHandler({ registrar: libp2p, store: node.store }, { onGroup: options.serve.onGroup })

@@ -3,17 +3,18 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { byteStream, streamPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { encodeResponse, readMessage, readResponseInto, writeMessage } from '../../src/protocol/codec.js'
-import { Response } from '../../src/protocol/pb/chunk.js'
+import { encodeRequest, encodeResponse, readMessage, readRequestInto, readResponseInto, writeMessage } from '../../src/protocol/codec.js'
+import { Request, Response } from '../../src/protocol/pb/chunk.js'
 import type { DataSink } from '../../src/protocol/codec.js'
 
 /** A sink that keeps what it is handed, and how. */
-function collector (): DataSink & { length?: number, pieces: Uint8ArrayList[], bytes: () => Buffer } {
+function collector (): DataSink & { length?: number, head?: Uint8Array, pieces: Uint8ArrayList[], bytes: () => Buffer } {
   const pieces: Uint8ArrayList[] = []
   const sink = {
     length: undefined as number | undefined,
     pieces,
-    start: (length: number) => { sink.length = length },
+    head: undefined as Uint8Array | undefined,
+    start: (length: number, head: Uint8ArrayList) => { sink.length = length; sink.head = head.subarray() },
     piece: (list: Uint8ArrayList) => { pieces.push(list) },
     bytes: () => Buffer.concat(pieces.map(p => p.subarray()))
   }
@@ -104,5 +105,23 @@ describe('streamed responses (readResponseInto)', () => {
     const body = randomBytes(300)
     await writeMessage(byteStream(a), new Uint8ArrayList(body))
     assert.ok(Buffer.from((await readMessage(byteStream(b), 1000)).subarray()).equals(body))
+  })
+})
+
+describe('streamed requests (readRequestInto)', () => {
+  it('hands a PUT\'s chunk on in pieces, with the fields before it, and returns the others', async () => {
+    const { send, read } = await pair()
+    const data = randomBytes(600_000)
+    const cids = [randomBytes(36)]
+    await send(framed(encodeRequest({ type: Request.Type.PUT, cids, data: new Uint8Array(0), manifest: true }, data)))
+    const sink = collector()
+    const head = await readRequestInto(read, 1 << 20, sink)
+    assert.ok(sink.head != null)
+    assert.deepEqual(Request.decode(sink.head).cids.map(c => Buffer.from(c).toString('hex')), cids.map(c => c.toString('hex')), 'the CID is known before the data')
+    assert.ok(sink.bytes().equals(data))
+    assert.ok(sink.pieces.length >= 3, `${sink.pieces.length} pieces: not held whole`)
+    const request = Request.decode(head)
+    assert.equal(request.manifest, true)
+    assert.equal(request.data.byteLength, 0, 'the data went to the sink only')
   })
 })

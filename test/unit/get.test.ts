@@ -70,7 +70,7 @@ async function restore (workers: number, faults: Fault[]): Promise<{ plain: Buff
       get: async (peer: PeerId, cid: any) => Uint8Array.from(serve(peer, cid)),
       getInto: async (peer: PeerId, cid: any, sink: DataSink) => {
         const copy = serve(peer, cid)
-        sink.start(copy.byteLength)
+        await sink.start(copy.byteLength, new Uint8ArrayList())
         for (let at = 0; at < copy.byteLength; at += 30_000) {
           await sink.piece(new Uint8ArrayList(copy.subarray(at, at + 10_000), copy.subarray(at + 10_000, Math.min(at + 30_000, copy.byteLength))))
         }

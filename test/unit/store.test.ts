@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { readdir, readFile, writeFile, mkdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MemoryDatastore } from 'datastore-core'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkStore, UNCLAIMED_GRACE_MS } from '../../src/store/index.js'
 import type { ChunkStoreInit } from '../../src/store/index.js'
@@ -72,6 +73,71 @@ describe('ChunkStore', () => {
     await assert.rejects(async () => { for await (const piece of cut.pieces()) assert.ok(piece) }, /ended at/)
     await cut.close()
     await assert.rejects(store.reader(cidOf(randomBytes(10)), 1024), { name: 'NotFoundError' })
+  })
+
+  it('stores a chunk written in pieces as they arrive, holding its room meanwhile', async () => {
+    const store = await open({ limit: 10_000 })
+    const bytes = randomBytes(3000)
+    const cid = cidOf(bytes)
+    const writer = await store.writer(cid, bytes.byteLength)
+    assert.equal(store.free, 7000, 'its room is held from the start')
+    writer.write(bytes.subarray(0, 1000))
+    writer.write(new Uint8ArrayList(bytes.subarray(1000, 1500), bytes.subarray(1500, 3000)))
+    assert.equal((await readdir(join(dir, 'tmp'))).length, 1, 'written to a temporary file')
+    assert.equal(await store.has(cid), false, 'not under its name before the commit')
+    await writer.commit(ALICE)
+    assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [ALICE])
+    assert.equal(store.used, 3000)
+    assert.equal(store.free, 7000)
+    assert.deepEqual(await readdir(join(dir, 'tmp')), [])
+    await writer.abort()
+    assert.equal(await store.has(cid), true, 'abort after commit does nothing')
+  })
+
+  it('keeps nothing of a chunk whose writer is aborted, and gives its room back', async () => {
+    const store = await open({ limit: 10_000 })
+    const bytes = randomBytes(3000)
+    const cid = cidOf(bytes)
+    const writer = await store.writer(cid, bytes.byteLength)
+    writer.write(bytes.subarray(0, 2000))
+    await writer.abort()
+    assert.equal(store.free, 10_000)
+    assert.equal(store.used, 0)
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await filesUnder(dir), [])
+    await assert.rejects(writer.commit(ALICE))
+    assert.deepEqual(await store.owners(cid), [])
+  })
+
+  it('refuses at commit pieces that are too few, too many or wrong, and keeps nothing', async () => {
+    const store = await open({ limit: 10_000 })
+    const bytes = randomBytes(3000)
+    const cid = cidOf(bytes)
+    const wrong = Buffer.from(bytes)
+    wrong[1234] ^= 1
+    for (const pieces of [[bytes.subarray(0, 2999)], [bytes, Uint8Array.of(0)], [wrong]]) {
+      const writer = await store.writer(cid, bytes.byteLength)
+      for (const piece of pieces) writer.write(piece)
+      await assert.rejects(writer.commit(ALICE), { name: 'BadHashError' })
+      assert.equal(await store.has(cid), false)
+      assert.equal(store.free, 10_000)
+      assert.deepEqual(await filesUnder(dir), [])
+    }
+    assert.deepEqual(await store.owners(cid), [])
+  })
+
+  it('claims a chunk it already holds again without room for it (a full store)', async () => {
+    const store = await open({ limit: 1000 })
+    const bytes = randomBytes(1000)
+    const cid = cidOf(bytes)
+    await store.put(cid, bytes, ALICE)
+    assert.equal(store.free, 0)
+    await store.put(cid, bytes, BOB)
+    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+    assert.equal(store.used, 1000)
+    const other = randomBytes(10)
+    await assert.rejects(store.writer(cidOf(other), other.byteLength), { name: 'NoSpaceError' })
   })
 
   it('refuses bytes that do not match the CID with BadHashError and writes nothing', async () => {
