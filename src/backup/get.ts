@@ -5,7 +5,7 @@ import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { SEAL_OVERHEAD_BYTES } from '../chunking/cipher.js'
 import { BadHashError, FileExistsError, NoSpaceError, ProtocolError, UnavailableError, errorMessage, isDiskFull } from '../errors.js'
-import { Flusher, pathExists, writeAll } from '../util/fs.js'
+import { Flusher, PendingWrites, pathExists, writeAll } from '../util/fs.js'
 import { delay, forEachConcurrent } from '../util/concurrency.js'
 import { throttled } from '../util/progress.js'
 import type { BackupComponents, BackupInit, ProgressFn } from './index.js'
@@ -148,7 +148,7 @@ async function receiveChunk (components: BackupComponents, peer: PeerId, cid: CI
   let position = offset
   // each piece's write starts at once; all of them end before this returns,
   // so a failed copy's writes cannot land after the next copy's
-  const writes: Array<Promise<void>> = []
+  const writes = new PendingWrites()
   try {
     await components.client.getInto(peer, cid, {
       start: length => {
@@ -166,15 +166,13 @@ async function receiveChunk (components: BackupComponents, peer: PeerId, cid: CI
           bytes += part.byteLength
         }
         if (bytes === 0) return
-        const written = write(plain, position)
-        written.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
-        writes.push(written)
+        writes.add(write(plain, position))
         position += bytes
       }
     }, { signal })
-    await Promise.all(writes)
+    await writes.all()
   } finally {
-    await Promise.allSettled(writes)
+    await writes.settled()
   }
   if (opener == null) throw new ProtocolError(`peer ${peer} sent no bytes for ${cid}`)
   opener.final()

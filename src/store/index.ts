@@ -7,7 +7,7 @@ import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError, errorMessage, isDiskFull, isNoSpace } from '../errors.js'
 import { cidChecker, matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
-import { pathExists, writeAll } from '../util/fs.js'
+import { PendingWrites, pathExists, writeAll } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
 import type { FileHandle } from 'node:fs/promises'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -256,7 +256,7 @@ export class ChunkStore {
       const kept: Uint8Array[] = []
       return {
         write: piece => {
-          for (const part of piece instanceof Uint8Array ? [piece] : piece) {
+          for (const part of partsOf(piece)) {
             checker.update(part)
             kept.push(part)
             received += part.byteLength
@@ -284,21 +284,25 @@ export class ChunkStore {
     const tmp = join(this.tmpDir, `${key}.${randomBytes(4).toString('hex')}`)
     let handle: FileHandle | undefined
     let ended = false
-    const writes: Array<Promise<number>> = []
+    const writes = new PendingWrites()
     /** Release the reservation and the file handle (once) */
     const end = async (): Promise<void> => {
       if (ended) return
       ended = true
-      await Promise.allSettled(writes)
+      await writes.settled()
       await handle?.close().catch(() => {})
       this.reservedBytes -= size
       const left = (this.receiving.get(key) ?? 1) - 1
       if (left > 0) this.receiving.set(key, left)
       else this.receiving.delete(key)
     }
-    const fail = async (err: any): Promise<never> => {
+    /** Keep nothing of it */
+    const discard = async (): Promise<void> => {
       await end()
       await unlink(tmp).catch(() => {})
+    }
+    const fail = async (err: any): Promise<never> => {
+      await discard()
       if (isDiskFull(err)) throw new NoSpaceError(`the disk is full: ${size} bytes did not fit (${err.code})`)
       throw err
     }
@@ -310,7 +314,7 @@ export class ChunkStore {
     const file = handle
     return {
       write: piece => {
-        const parts = piece instanceof Uint8Array ? [piece] : [...piece]
+        const parts = partsOf(piece)
         const at = received
         for (const part of parts) {
           checker.update(part)
@@ -318,17 +322,16 @@ export class ChunkStore {
         }
         if (received > size || ended) return
         // each write starts at once; commit waits for all of them
-        const written = writeAll(file, parts, at)
-        written.catch(() => {})
-        writes.push(written)
+        writes.add(writeAll(file, parts, at))
       },
       commit: async owner => {
         try {
           if (ended) throw new Error(`the write of ${cid} was aborted`)
           if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
-          for (const written of writes) await written
+          await writes.all()
           if (this.init.fsync !== false) await file.datasync()
           await file.close()
+          handle = undefined // closed: end() has no file to close
           const wrote = await this.place(cid, tmp, size)
           await this.claim(cid, owner, wrote)
         } catch (err) {
@@ -337,9 +340,7 @@ export class ChunkStore {
         await end()
       },
       abort: async () => {
-        if (ended) return
-        await end()
-        await unlink(tmp).catch(() => {})
+        if (!ended) await discard()
       }
     }
   }
@@ -496,4 +497,9 @@ export function encodeTime (ms: number): Uint8Array {
 
 export function decodeTime (bytes: Uint8Array): number {
   return Number(new TextDecoder().decode(bytes))
+}
+
+/** The buffers a piece is made of. */
+function partsOf (piece: Uint8Array | Uint8ArrayList): Uint8Array[] {
+  return piece instanceof Uint8Array ? [piece] : [...piece]
 }

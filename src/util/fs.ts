@@ -42,6 +42,30 @@ export class Flusher {
 }
 
 /**
+ * Writes started at once, without waiting for each other, and waited for
+ * together: `all` when the writer needs every one of them done (it throws
+ * the first error), `settled` before anything else may touch what they
+ * write (it never throws). A failed write is not an unhandled rejection
+ * while it waits.
+ */
+export class PendingWrites {
+  private readonly writes: Array<Promise<unknown>> = []
+
+  add (write: Promise<unknown>): void {
+    write.catch(() => {})
+    this.writes.push(write)
+  }
+
+  async all (): Promise<void> {
+    await Promise.all(this.writes)
+  }
+
+  async settled (): Promise<void> {
+    await Promise.allSettled(this.writes)
+  }
+}
+
+/**
  * Write `bytes` at `position`, going on after a short write (a disk filling
  * up); how many bytes were written (all of them).
  */

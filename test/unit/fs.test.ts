@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { Flusher } from '../../src/util/fs.js'
+import { Flusher, PendingWrites } from '../../src/util/fs.js'
 import { delay } from '../../src/util/concurrency.js'
 
 /** A file handle whose flushes end when told to. */
@@ -58,5 +58,17 @@ describe('Flusher', () => {
     assert.equal(h.started, 2)
     h.finish()
     await flusher.idle()
+  })
+})
+
+describe('PendingWrites', () => {
+  it('waits for every write: all throws the first error, settled waits for the rest and never throws', async () => {
+    const writes = new PendingWrites()
+    let slowDone = false
+    writes.add(Promise.reject(new Error('ENOSPC')))
+    writes.add(delay(20).then(() => { slowDone = true }))
+    await assert.rejects(writes.all(), /ENOSPC/)
+    await writes.settled()
+    assert.equal(slowDone, true, 'settled waited for the slow write')
   })
 })
