@@ -7,9 +7,8 @@ import { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError, errorMessage, isDiskFull, isNoSpace } from '../errors.js'
 import { cidChecker, matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
-import { PendingWrites, pathExists, writeAll } from '../util/fs.js'
+import { PieceFile, pathExists } from '../util/fs.js'
 import type { Datastore } from 'interface-datastore'
-import type { FileHandle } from 'node:fs/promises'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 const log = logger('backpack:store')
@@ -281,37 +280,21 @@ export class ChunkStore {
     }
     this.reservedBytes += size
     this.receiving.set(key, (this.receiving.get(key) ?? 0) + 1)
-    const tmp = join(this.tmpDir, `${key}.${randomBytes(4).toString('hex')}`)
-    let handle: FileHandle | undefined
-    let ended = false
-    const writes = new PendingWrites()
-    /** Release the reservation and the file handle (once) */
-    const end = async (): Promise<void> => {
-      if (ended) return
-      ended = true
-      await writes.settled()
-      await handle?.close().catch(() => {})
+    /** Give back the room and the receiving mark (once the writer ended) */
+    const release = (): void => {
       this.reservedBytes -= size
       const left = (this.receiving.get(key) ?? 1) - 1
       if (left > 0) this.receiving.set(key, left)
       else this.receiving.delete(key)
     }
-    /** Keep nothing of it */
-    const discard = async (): Promise<void> => {
-      await end()
-      await unlink(tmp).catch(() => {})
-    }
-    const fail = async (err: any): Promise<never> => {
-      await discard()
-      if (isDiskFull(err)) throw new NoSpaceError(`the disk is full: ${size} bytes did not fit (${err.code})`)
-      throw err
-    }
+    let file: PieceFile
     try {
-      handle = await open(tmp, 'w', 0o600)
+      file = await PieceFile.create(join(this.tmpDir, `${key}.${randomBytes(4).toString('hex')}`))
     } catch (err) {
-      return fail(err)
+      release()
+      throw diskFullAsNoSpace(err, size)
     }
-    const file = handle
+    let ended = false
     return {
       write: piece => {
         const parts = partsOf(piece)
@@ -322,25 +305,28 @@ export class ChunkStore {
         }
         if (received > size || ended) return
         // each write starts at once; commit waits for all of them
-        writes.add(writeAll(file, parts, at))
+        file.write(parts, at)
       },
       commit: async owner => {
+        if (ended) throw new Error(`the write of ${cid} was aborted`)
+        ended = true
         try {
-          if (ended) throw new Error(`the write of ${cid} was aborted`)
           if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
-          await writes.all()
-          if (this.init.fsync !== false) await file.datasync()
-          await file.close()
-          handle = undefined // closed: end() has no file to close
-          const wrote = await this.place(cid, tmp, size)
+          await file.finish(this.init.fsync !== false)
+          const wrote = await this.place(cid, file.path, size)
           await this.claim(cid, owner, wrote)
         } catch (err) {
-          await fail(err)
+          await file.discard()
+          throw diskFullAsNoSpace(err, size)
+        } finally {
+          release()
         }
-        await end()
       },
       abort: async () => {
-        if (!ended) await discard()
+        if (ended) return
+        ended = true
+        await file.discard()
+        release()
       }
     }
   }
@@ -497,6 +483,11 @@ export function encodeTime (ms: number): Uint8Array {
 
 export function decodeTime (bytes: Uint8Array): number {
   return Number(new TextDecoder().decode(bytes))
+}
+
+/** A disk that filled up below the storage limit as NoSpaceError (the sender should go elsewhere); any other error as it is. */
+function diskFullAsNoSpace (err: unknown, size: number): unknown {
+  return isDiskFull(err) ? new NoSpaceError(`the disk is full: ${size} bytes did not fit (${(err as { code?: string }).code})`) : err
 }
 
 /** The buffers a piece is made of. */

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { open, stat, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 
 /** Does anything exist at this path? */
@@ -80,4 +80,41 @@ export async function writeAll (handle: Pick<FileHandle, 'writev' | 'write'>, by
     written += bytesWritten
   }
   return total
+}
+
+/**
+ * A new file written in pieces at their offsets, each write started at
+ * once (`PendingWrites`); then either `finish` (every write done, synced if
+ * asked, closed: it throws the first failure) or `discard` (the writes
+ * settled, the file closed and removed; it never throws).
+ */
+export class PieceFile {
+  private readonly writes = new PendingWrites()
+  private closed = false
+
+  private constructor (readonly path: string, private readonly handle: FileHandle) {}
+
+  static async create (path: string, mode = 0o600): Promise<PieceFile> {
+    return new PieceFile(path, await open(path, 'w', mode))
+  }
+
+  write (parts: Uint8Array[], position: number): void {
+    this.writes.add(writeAll(this.handle, parts, position))
+  }
+
+  async finish (sync: boolean): Promise<void> {
+    await this.writes.all()
+    if (sync) await this.handle.datasync()
+    this.closed = true
+    await this.handle.close()
+  }
+
+  async discard (): Promise<void> {
+    await this.writes.settled()
+    if (!this.closed) {
+      this.closed = true
+      await this.handle.close().catch(() => {})
+    }
+    await unlink(this.path).catch(() => {})
+  }
 }
