@@ -18,6 +18,8 @@ export class RemoteError extends Error {
 
 export interface CallOptions {
   onProgress?: (event: any) => void
+  /** Each item of a long answer, as it arrives */
+  onItem?: (item: any) => void
   signal?: AbortSignal
 }
 
@@ -66,6 +68,8 @@ export class ApiClient {
           }
           if (msg.progress != null) {
             options.onProgress?.(msg.progress)
+          } else if ('item' in msg) {
+            options.onItem?.(msg.item)
           } else if (msg.error != null) {
             settled = true
             reject(new RemoteError(msg.error.name, msg.error.message))

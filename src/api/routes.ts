@@ -25,7 +25,8 @@ const putBody = z.object({
   name: z.string().superRefine((name, ctx) => {
     const why = badName(name)
     if (why != null) ctx.addIssue({ code: 'custom', message: why })
-  }).optional()
+  }).optional(),
+  exclude: z.array(z.string().min(1)).optional()
 })
 
 const getBody = z.object({
@@ -35,8 +36,21 @@ const getBody = z.object({
   force: z.boolean().optional()
 })
 
-const lsBody = z.object({ name: z.string().optional() })
-const refBody = z.object({ ref: z.string().min(1) })
+const lsBody = z.object({ ref: z.string().min(1).optional() })
+const rmBody = z.object({ refs: z.array(z.string().min(1)).min(1) })
+const count = z.number().int().nonnegative().optional()
+const forgetBody = z.object({
+  policy: z.object({
+    keepLast: count,
+    keepHourly: count,
+    keepDaily: count,
+    keepWeekly: count,
+    keepMonthly: count,
+    keepYearly: count,
+    keepWithin: z.number().int().nonnegative().optional()
+  }).strict().optional(),
+  dryRun: z.boolean().optional()
+})
 const verifyBody = z.object({ ref: z.string().min(1).optional() })
 const reclaimBody = z.object({ limit: z.number().int().nonnegative() })
 
@@ -54,6 +68,7 @@ export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<str
       return backpack.backups.put({
         paths: req.paths,
         name: req.name,
+        exclude: req.exclude,
         replicas: backpack.replicasFor(req.replicas, req.priority),
         signal,
         onProgress: progress
@@ -63,8 +78,17 @@ export function createRoutes (backpack: Backpack, hooks: RouteHooks): Record<str
       const req = parse(getBody, body)
       return backpack.backups.get({ ...req, signal, onProgress: progress })
     },
-    ls: async (body) => backpack.backups.ls(parse(lsBody, body).name),
-    rm: async (body) => backpack.rm(parse(refBody, body).ref),
+    ls: async (body, { signal, emit }) => {
+      const { ref } = parse(lsBody, body)
+      if (ref == null) return backpack.backups.list()
+      await backpack.backups.ls(ref, emit, signal)
+      return null
+    },
+    rm: async (body) => backpack.rm(parse(rmBody, body).refs),
+    forget: async (body) => {
+      const req = parse(forgetBody, body)
+      return backpack.forget(req.policy, req.dryRun === true)
+    },
     verify: async (body, { signal, progress }) => backpack.verify(parse(verifyBody, body).ref, signal, progress),
     reclaim: async (body, { signal, progress }) => backpack.reclaim(parse(reclaimBody, body).limit, signal, progress)
   }

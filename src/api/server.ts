@@ -16,6 +16,8 @@ export interface RouteContext {
   signal: AbortSignal
   /** Send a progress event to the client */
   progress: (event: Record<string, unknown>) => void
+  /** Send one item of a long answer (a listing), as it is found */
+  emit: (item: unknown) => void
 }
 
 export type Route = (body: any, context: RouteContext) => Promise<unknown>
@@ -29,8 +31,9 @@ export interface ApiServerInit {
 /**
  * The control API: HTTP on loopback, every request must carry the token as
  * `Authorization: Bearer <token>`. Every route is `POST /v1/<name>` with a
- * JSON body; the response is NDJSON: zero or more `{"progress": …}` lines,
- * then one `{"result": …}` or `{"error": {"name", "message"}}` line.
+ * JSON body; the response is NDJSON: zero or more `{"progress": …}` and
+ * `{"item": …}` lines (a long listing comes an item at a time, never held
+ * whole), then one `{"result": …}` or `{"error": {"name", "message"}}` line.
  */
 export class ApiServer {
   readonly token: string
@@ -95,7 +98,7 @@ export class ApiServer {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
     const send = (line: unknown): void => { if (!res.destroyed) res.write(JSON.stringify(line) + '\n') }
     try {
-      const result = await route(body, { signal: controller.signal, progress: event => send({ progress: event }) })
+      const result = await route(body, { signal: controller.signal, progress: event => send({ progress: event }), emit: item => send({ item }) })
       send({ result: result ?? null })
     } catch (err: any) {
       if (!(err instanceof BackpackError)) log.error('route %s failed %e', match?.[1], err)

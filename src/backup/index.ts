@@ -1,71 +1,87 @@
-import { basename, join, resolve } from 'node:path'
+import { lstat } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
+import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { InvalidInputError, NotFoundError } from '../errors.js'
-import { decodeManifest } from './manifest.js'
-import { fetchChunk, getFile } from './get.js'
-import { lowestCount, putFile } from './put.js'
-import { listFiles, safeJoin } from './walk.js'
+import { Mutex } from '../util/concurrency.js'
 import { isDirectory } from '../util/fs.js'
-import type { Catalog, CatalogEntry } from './catalog.js'
-import type { GetResult } from './get.js'
-import type { PutResult } from './put.js'
+import { newSession } from '../replication/placement.js'
+import { Archiver, MANIFEST_VERSION } from './archiver.js'
+import { idBytes, idText, sourcesKey } from './catalog.js'
+import { createExcluder } from './exclude.js'
+import { Restorer } from './restorer.js'
+import { Trees } from './trees.js'
+import { Manifest, Node } from './pb/snapshot.js'
+import type { Catalog, SnapshotRecord } from './catalog.js'
+import type { ChunkingInit } from './chunker.js'
+import type { PendingPut, PutJournal, RestoreJournal } from './journal.js'
 import type { DataCipher } from '../chunking/cipher.js'
-import type { CryptoPool } from '../chunking/crypto-pool.js'
-import type { ChunkClient } from '../protocol/client.js'
+import type { CompressionMode } from '../chunking/compress.js'
+import type { Deletes } from '../replication/deletes.js'
+import type { Fetcher } from '../replication/fetcher.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
-import type { GroupLookup } from '../replication/groups.js'
-import type { PendingPut, PutJournal, RestoreJournal } from './journal.js'
 import type { PeerId } from '@libp2p/interface'
+
+const log = logger('backpack:backups')
 
 export type ProgressFn = (event: Record<string, unknown>) => void
 
 export interface BackupComponents {
   peerId: PeerId
-  peerIdFromString: (id: string) => PeerId
-  /** Where the chunks of puts in progress went */
-  journal: PutJournal
-  /** The temporary files of restores in progress */
-  restores: RestoreJournal
-  /** A put failed: ask the holders to drop what it stored and no backup uses */
-  abandon: (put: PendingPut) => Promise<void>
-  /** Finds the peers holding this node's chunks through the DHT */
-  groupLookup: Pick<GroupLookup, 'holders' | 'forget'>
-  /** Seals small things (manifests) on the main thread */
   cipher: DataCipher
-  /** Seals and opens chunks in worker threads */
-  crypto: CryptoPool
-  client: ChunkClient
+  catalog: Catalog
+  journal: PutJournal
+  restores: RestoreJournal
+  fetcher: Fetcher
   peers: BackpackPeers
   placement: Placement
-  catalog: Catalog
+  deletes: Deletes
 }
 
 export interface BackupInit {
-  chunkSize: number
+  chunking: ChunkingInit
+  packBytes: number
+  compression: CompressionMode
   chunksInFlight: number
-}
-
-export interface LsEntry {
-  id: string
-  name: string
-  size: number
-  chunks: number
-  replicas: { desired: number, actual: number }
-  created: string
+  /** Patterns excluded from every put (config `exclude`) */
+  exclude: string[]
 }
 
 export interface PutRequest {
   paths: string[]
   replicas: number
   name?: string
+  exclude?: string[]
   signal?: AbortSignal
   onProgress?: ProgressFn
+  onWarning?: (line: string) => void
+}
+
+export interface SnapshotSummary {
+  id: string
+  created: string
+  sources: string[]
+  files: number
+  dirs: number
+  size: number
+  replicas: { desired: number, actual: number }
+}
+
+export interface PutResult extends SnapshotSummary {
+  new: number
+  changed: number
+  unchanged: number
+  added: number
+  /** Why actual < desired */
+  degraded?: string
+  warnings: string[]
 }
 
 export interface GetRequest {
   ref: string
-  /** Absolute output path; default `cwd/NAME` (or `cwd` for a `NAME/`) */
+  /** Absolute output path, as given (a trailing slash means "into this directory") */
   output?: string
   cwd: string
   force?: boolean
@@ -73,97 +89,290 @@ export interface GetRequest {
   onProgress?: ProgressFn
 }
 
-/** `put`, `get` and `ls`: the owner's side of backups. */
-export class Backups {
-  readonly components: BackupComponents
-  readonly init: BackupInit
+export interface GetResult { id: string, path: string, files: number, size: number }
 
-  constructor (components: BackupComponents, init: BackupInit) {
-    this.components = components
-    this.init = init
+export interface LsItem { path: string, type: 'file' | 'dir' | 'symlink', size: number, mode: number, mtime: string }
+
+/** A place in a snapshot: its root (`node` undefined) or one node, with its path. */
+interface Located { snapshot: SnapshotRecord, path: string, node?: Node }
+
+/** `put`, `get` and `ls`: the owner's side of snapshots. Puts, `rm` and `forget` run one at a time. */
+export class Backups {
+  readonly trees: Trees
+  /** Held by puts and deletes: a chunk a put reuses is never deleted under it */
+  readonly lock = new Mutex()
+
+  constructor (readonly components: BackupComponents, readonly init: BackupInit) {
+    this.trees = new Trees({ catalog: components.catalog, cipher: components.cipher, fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal) })
   }
 
-  async put (request: PutRequest): Promise<PutResult[]> {
+  async fetchPack (cid: CID, holders: string[], signal?: AbortSignal): Promise<Uint8Array> {
+    return this.components.fetcher.fetch(cid, { holders, signal })
+  }
+
+  async put (request: PutRequest): Promise<PutResult> {
     if (request.paths.length === 0) throw new InvalidInputError('nothing to back up: give one or more paths')
-    const files = await listFiles(request.paths, request.name)
-    if (request.name != null && files.length > 1 && request.paths.length > 1) {
-      throw new InvalidInputError('--name takes a single file or directory')
+    if (request.name != null && request.paths.length > 1) throw new InvalidInputError('--name takes a single path')
+    const sources = request.paths.map(p => resolve(p))
+    const entries = sources.map(path => ({ path, name: request.name ?? (basename(path) === '' ? '' : basename(path)) }))
+    for (const e of entries) {
+      if (e.name === '') throw new InvalidInputError(`cannot back up ${e.path} as a whole: give the paths below it`)
+      const st = await lstat(e.path).catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`cannot read ${e.path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.code ?? err.message}`)
+      })
+      if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) throw new InvalidInputError(`cannot back up ${e.path}: not a file, directory or symbolic link`)
     }
-    const out: PutResult[] = []
-    for (const file of files) {
-      out.push(await putFile(this.components, this.init, file.path, file.name, request))
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i].name === entries[i - 1].name) throw new InvalidInputError(`${entries[i - 1].path} and ${entries[i].path} have the same name ${entries[i].name}: back them up in separate puts`)
+    }
+    const excluder = createExcluder([...this.init.exclude, ...(request.exclude ?? [])])
+    return this.lock.run(async () => {
+      const { catalog } = this.components
+      const key = sourcesKey(sources)
+      const parent = (await catalog.snapshots()).find(s => sourcesKey(s.sources) === key)
+      const parentRoot = parent != null
+        ? await this.trees.listing(parent.tree.map(idBytes), request.signal).catch(err => {
+          log('the parent snapshot %s cannot be read (%s): reading everything', parent.id, err.message)
+          return undefined
+        })
+        : undefined
+      const pending = this.components.journal.begin()
+      try {
+        return await this.store(request, sources, entries, excluder, parent, parentRoot, pending)
+      } catch (err) {
+        // what it stored goes again, unless a snapshot uses it
+        await this.components.deletes.abandon(pending).catch(cleanup => { log('cleaning up a failed put failed: %s', cleanup.message) })
+        throw err
+      }
+    })
+  }
+
+  private async store (request: PutRequest, sources: string[], entries: Array<{ path: string, name: string }>, excluder: ReturnType<typeof createExcluder>, parent: SnapshotRecord | undefined, parentRoot: Node[] | undefined, pending: PendingPut): Promise<PutResult> {
+    const { catalog, peers, placement, cipher } = this.components
+    const warnings: string[] = []
+    const session = newSession()
+    const archiver = new Archiver({ cipher, catalog, trees: this.trees, peers, placement, selfId: this.components.peerId.toString() }, {
+      replicas: request.replicas,
+      chunking: this.init.chunking,
+      packBytes: this.init.packBytes,
+      compression: this.init.compression,
+      chunksInFlight: this.init.chunksInFlight,
+      excluder,
+      pending,
+      session,
+      signal: request.signal,
+      onProgress: request.onProgress,
+      onWarning: line => {
+        warnings.push(line)
+        request.onWarning?.(line)
+      }
+    })
+    const tree = await archiver.run(entries, parentRoot)
+    const { counts } = archiver
+    const created = Date.now()
+    const snapshot = {
+      created: BigInt(created),
+      sources,
+      tree,
+      files: BigInt(counts.files),
+      dirs: BigInt(counts.dirs),
+      size: BigInt(counts.size),
+      replicas: request.replicas,
+      hostname: hostname(),
+      parent: parent?.id ?? ''
+    }
+    const { cid: id } = await archiver.storeManifest(Manifest.encode({ version: MANIFEST_VERSION, snapshot }), 'snapshot')
+    archiver.needs.add(id)
+    const record: SnapshotRecord = {
+      id,
+      created,
+      sources,
+      tree: tree.map(idText),
+      files: counts.files,
+      dirs: counts.dirs,
+      size: counts.size,
+      replicas: request.replicas,
+      hostname: snapshot.hostname,
+      ...(parent != null ? { parent: parent.id } : {}),
+      added: counts.added
+    }
+    const batch = catalog.batch()
+    catalog.putSnapshot(batch, record, archiver.needs)
+    // chunks reused from earlier snapshots now want this one's count, if higher
+    for (const cid of archiver.needs) {
+      const pack = await catalog.pack(cid)
+      if (pack != null && pack.replicas < request.replicas) catalog.putPack(batch, { ...pack, replicas: request.replicas })
+    }
+    await batch.commit()
+    await pending.end()
+    const actual = (await this.health([record])).get(id) ?? 0
+    log('snapshot %s: %d files (%d new, %d changed, %d unchanged), %d bytes added, %d/%d replicas', id, counts.files, counts.new, counts.changed, counts.unchanged, counts.added, actual, request.replicas)
+    const result: PutResult = {
+      ...summary(record, actual),
+      new: counts.new,
+      changed: counts.changed,
+      unchanged: counts.unchanged,
+      added: counts.added,
+      warnings
+    }
+    if (actual < request.replicas) {
+      const reachable = peers.list().length
+      result.degraded = `snapshot ${id} has ${actual} of ${request.replicas} replicas: only ${reachable} peer${reachable === 1 ? '' : 's'} reachable` +
+        (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
+        (session.failed.size > 0 ? `, ${session.failed.size} failing` : '')
+    }
+    return result
+  }
+
+  /**
+   * Each snapshot's actual replica count: the lowest, over the chunks it
+   * needs, of their recorded holders that are connected now.
+   */
+  async health (snapshots: SnapshotRecord[]): Promise<Map<string, number>> {
+    const { catalog, peers } = this.components
+    const live = new Map<string, number>()
+    for await (const pack of catalog.packs()) live.set(pack.cid, pack.holders.filter(h => peers.isConnected(h)).length)
+    const out = new Map<string, number>()
+    for (const snap of snapshots) {
+      let lowest = Infinity
+      for (const cid of await catalog.needs(snap.id)) lowest = Math.min(lowest, live.get(cid) ?? 0)
+      out.set(snap.id, lowest === Infinity ? 0 : lowest)
     }
     return out
   }
 
-  /** A backup by id, else the newest of that name, else a manifest found in the network. */
-  async resolve (ref: string, signal?: AbortSignal): Promise<CatalogEntry> {
-    const { catalog } = this.components
-    const known = await catalog.find(ref)
-    if (known != null) return known
-    let cid: CID | undefined
-    try {
-      cid = CID.parse(ref)
-    } catch {}
-    if (cid != null) {
-      // not in the catalog (a recovered repo): look for the manifest in the network
-      try {
-        const sealed = await fetchChunk(this.components, cid, [], 0, signal, undefined, 1)
-        const entry = decodeManifest(ref, this.components.cipher.open(sealed))
-        await catalog.put(entry)
-        return entry
-      } catch (err: any) {
+  /** Every snapshot, newest first, with its replica count. */
+  async list (): Promise<SnapshotSummary[]> {
+    const snapshots = await this.components.catalog.snapshots()
+    const health = await this.health(snapshots)
+    return snapshots.map(s => summary(s, health.get(s.id) ?? 0))
+  }
+
+  /**
+   * A snapshot named by `latest`, its id or a unique prefix of 8 or more
+   * characters; undefined when `text` names none.
+   */
+  async snapshot (text: string): Promise<SnapshotRecord | undefined> {
+    const snapshots = await this.components.catalog.snapshots()
+    if (text === 'latest') {
+      if (snapshots.length === 0) throw new NotFoundError('there is no snapshot yet: make one with \'backpack put\'')
+      return snapshots[0]
+    }
+    if (text.length < 8) return undefined
+    const matches = snapshots.filter(s => s.id.startsWith(text))
+    if (matches.length > 1) throw new InvalidInputError(`${text} is a prefix of ${matches.length} snapshots: give more of the id`)
+    return matches[0]
+  }
+
+  /** A snapshot that must exist. */
+  async mustSnapshot (text: string): Promise<SnapshotRecord> {
+    const snap = await this.snapshot(text)
+    if (snap == null) throw new NotFoundError(`no snapshot ${text}: 'backpack ls' lists them`)
+    return snap
+  }
+
+  /** `SNAP[:PATH] | PATH` as the contract reads it. */
+  async locate (arg: string, signal?: AbortSignal): Promise<Located> {
+    const colon = arg.indexOf(':')
+    const head = colon >= 0 ? arg.slice(0, colon) : arg
+    const snapshot = await this.snapshot(head)
+    if (snapshot != null) return this.find(snapshot, colon >= 0 ? arg.slice(colon + 1) : '', signal)
+    // a PATH: the newest snapshot that holds it
+    for (const snap of await this.components.catalog.snapshots()) {
+      const found = await this.find(snap, arg, signal).catch(err => { if (err.name === 'NotFoundError') return undefined; throw err })
+      if (found != null) return found
+    }
+    throw new NotFoundError(`no snapshot holds ${arg}: 'backpack ls' lists them`)
+  }
+
+  /** The node at `path` in a snapshot (its root for an empty path). */
+  async find (snapshot: SnapshotRecord, path: string, signal?: AbortSignal): Promise<Located> {
+    const parts = path.split('/').filter(p => p !== '' && p !== '.')
+    let listing = await this.trees.listing(snapshot.tree.map(idBytes), signal)
+    let node: Node | undefined
+    for (const [i, part] of parts.entries()) {
+      node = listing.find(n => n.name === part)
+      if (node == null || (i < parts.length - 1 && node.type !== Node.Type.DIR)) throw new NotFoundError(`${snapshot.id.slice(0, 12)}… holds no ${parts.slice(0, i + 1).join('/')}`)
+      if (i < parts.length - 1) listing = await this.trees.listing(node.subtree, signal)
+    }
+    return { snapshot, path: parts.join('/'), node }
+  }
+
+  /** Everything below a place in a snapshot, depth first, one item at a time. */
+  async ls (arg: string, emit: (item: LsItem) => void, signal?: AbortSignal): Promise<void> {
+    const at = await this.locate(arg, signal)
+    const walk = async (nodes: Node[], prefix: string): Promise<void> => {
+      for (const node of nodes) {
         signal?.throwIfAborted()
-        if (err.name !== 'UnavailableError' && err.name !== 'DecryptError') throw err
+        const path = prefix === '' ? node.name : `${prefix}/${node.name}`
+        emit(item(node, path))
+        if (node.type === Node.Type.DIR) await walk(await this.trees.listing(node.subtree, signal), path)
       }
     }
-    throw new NotFoundError(`no backup ${ref}: 'backpack ls' lists them`)
-  }
-
-  async get (request: GetRequest): Promise<GetResult | GetResult[]> {
-    if (request.ref.endsWith('/')) {
-      const entries = newestPerName((await this.components.catalog.list()).filter(e => e.name.startsWith(request.ref)))
-      if (entries.length === 0) throw new NotFoundError(`no backup below ${request.ref}: 'backpack ls' lists them`)
-      const dir = request.output ?? request.cwd
-      const out: GetResult[] = []
-      for (const entry of entries) {
-        out.push(await getFile(this.components, this.init, entry, safeJoin(dir, entry.name), request))
-      }
-      return out
+    if (at.node == null) {
+      await walk(await this.trees.listing(at.snapshot.tree.map(idBytes), signal), '')
+    } else {
+      emit(item(at.node, at.path))
+      if (at.node.type === Node.Type.DIR) await walk(await this.trees.listing(at.node.subtree, signal), at.path)
     }
-    const entry = await this.resolve(request.ref, request.signal)
-    let target = request.output != null ? resolve(request.cwd, request.output) : safeJoin(request.cwd, entry.name)
-    // into an existing directory (or one named with a trailing slash), as cp does
-    if (request.output != null && (request.output.endsWith('/') || await isDirectory(target))) target = join(target, basename(entry.name))
-    return getFile(this.components, this.init, entry, target, request)
   }
 
-  /** Replica count of a backup from its placement record: holders connected now. */
-  actualReplicas (entry: CatalogEntry): number {
-    const { peers } = this.components
-    const count = (holders: string[]): number => holders.filter(h => peers.isConnected(h)).length
-    return lowestCount([count(entry.manifest.holders), ...entry.chunks.map(c => count(c.holders))])
-  }
-
-  async ls (name?: string): Promise<LsEntry[]> {
-    const entries = (await this.components.catalog.list()).filter(e => name == null || e.name === name)
-    return entries.map(e => ({
-      id: e.id,
-      name: e.name,
-      size: e.size,
-      chunks: e.chunks.length,
-      replicas: { desired: e.replicas, actual: this.actualReplicas(e) },
-      created: new Date(e.created).toISOString()
-    }))
+  async get (request: GetRequest): Promise<GetResult> {
+    const at = await this.locate(request.ref, request.signal)
+    const into = request.output != null && (request.output.endsWith('/') || await isDirectory(request.output))
+    const out = request.output != null ? resolve(request.cwd, request.output) : undefined
+    let dir: string
+    let nodes: Node[]
+    let path: string
+    if (at.node == null) {
+      // a whole snapshot: its entries into OUT
+      dir = out ?? request.cwd
+      nodes = await this.trees.listing(at.snapshot.tree.map(idBytes), request.signal)
+      path = dir
+    } else if (at.node.type === Node.Type.DIR) {
+      dir = out ?? request.cwd
+      nodes = [at.node]
+      path = join(dir, at.node.name)
+    } else {
+      // a file (or link): to OUT, or into it
+      const target = out == null ? join(request.cwd, at.node.name) : into ? join(out, at.node.name) : out
+      dir = dirname(target)
+      nodes = [{ ...at.node, name: basename(target) }]
+      path = target
+    }
+    const restorer = new Restorer({
+      cipher: this.components.cipher,
+      catalog: this.components.catalog,
+      trees: this.trees,
+      restores: this.components.restores,
+      fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal)
+    }, {
+      force: request.force === true,
+      chunksInFlight: this.init.chunksInFlight,
+      signal: request.signal,
+      onProgress: request.onProgress,
+      totals: at.node == null ? { files: at.snapshot.files, bytes: at.snapshot.size } : undefined
+    })
+    const counts = await restorer.restore(nodes, dir)
+    return { id: at.snapshot.id, path, files: counts.files, size: counts.size }
   }
 }
 
-/** Newest entry of each name (entries come newest first). */
-function newestPerName (entries: CatalogEntry[]): CatalogEntry[] {
-  const seen = new Set<string>()
-  return entries.filter(e => {
-    if (seen.has(e.name)) return false
-    seen.add(e.name)
-    return true
-  })
+export function summary (s: SnapshotRecord, actual: number): SnapshotSummary {
+  return {
+    id: s.id,
+    created: new Date(s.created).toISOString(),
+    sources: s.sources,
+    files: s.files,
+    dirs: s.dirs,
+    size: s.size,
+    replicas: { desired: s.replicas, actual }
+  }
 }
+
+function item (node: Node, path: string): LsItem {
+  const type = node.type === Node.Type.DIR ? 'dir' : node.type === Node.Type.SYMLINK ? 'symlink' : 'file'
+  return { path, type, size: Number(node.size), mode: node.mode, mtime: new Date(Number(node.mtimeNs / 1_000_000n)).toISOString() }
+}
+

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { unlink } from 'node:fs/promises'
+import { readdir, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Key } from 'interface-datastore'
 import type { Datastore } from 'interface-datastore'
 
@@ -115,15 +116,39 @@ export class RestoreJournal {
     return async () => { await this.components.datastore.delete(key) }
   }
 
-  /** Remove the temporary files of restores that died with an earlier run; returns their paths. */
+  /**
+   * Remove the temporary files of restores that died with an earlier run;
+   * returns what was cleaned. A record is a file's path, or (a tree's
+   * restore) `{"root", "suffix"}`: every file below root ending in suffix.
+   */
   async cleanup (): Promise<string[]> {
     const removed: string[] = []
     for await (const { key, value } of this.components.datastore.query({ prefix: RESTORING_PREFIX + '/' })) {
-      const path = new TextDecoder().decode(value)
-      await unlink(path).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+      const text = new TextDecoder().decode(value)
+      if (text.startsWith('{')) {
+        const { root, suffix } = JSON.parse(text) as { root: string, suffix: string }
+        removed.push(...await removeBelow(root, suffix))
+      } else {
+        await unlink(text).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+        removed.push(text)
+      }
       await this.components.datastore.delete(key)
-      removed.push(path)
     }
     return removed
   }
+}
+
+/** Remove every file below `dir` whose name ends in `suffix`, never following links. */
+async function removeBelow (dir: string, suffix: string): Promise<string[]> {
+  const removed: string[] = []
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) removed.push(...await removeBelow(path, suffix))
+    else if (entry.name.endsWith(suffix)) {
+      await unlink(path).catch(() => {})
+      removed.push(path)
+    }
+  }
+  return removed
 }

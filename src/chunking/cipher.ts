@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { DecipherGCM } from 'node:crypto'
 
 const NONCE_BYTES = 12
@@ -40,10 +40,31 @@ export interface PieceOpener {
 export class DataCipher {
   private readonly key: Buffer
   private readonly nonceKey: Buffer
+  private readonly idKey: Buffer
 
   constructor (dataSecret: Uint8Array) {
     this.key = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/seal-key/v1', 32))
     this.nonceKey = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/seal-nonce/v1', 32))
+    this.idKey = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/blob-id/v1', 32))
+  }
+
+  /**
+   * A blob's id: HMAC-SHA256 of its plaintext under a key of this node's,
+   * so the same content has the same id (and is stored once) while ids
+   * say nothing to whoever does not hold the key.
+   */
+  blobId (plain: Uint8Array): Uint8Array {
+    return createHmac('sha256', this.idKey).update(plain).digest()
+  }
+
+  /**
+   * Seal a blob with a random nonce, as its parts (nonce, ciphertext
+   * slices, tag). Random, not derived from the content: a blob is found by
+   * its id in the owner's index, not by its sealed bytes, and the bytes
+   * sealed may differ for the same id (compressed or not).
+   */
+  sealRandom (plain: Uint8Array): Uint8Array[] {
+    return this.sealWith(randomBytes(NONCE_BYTES), plain)
   }
 
   seal (plain: Uint8Array): Uint8Array {
@@ -56,7 +77,10 @@ export class DataCipher {
    * needs no second megabyte and copy.
    */
   sealParts (plain: Uint8Array): Uint8Array[] {
-    const nonce = createHmac('sha256', this.nonceKey).update(plain).digest().subarray(0, NONCE_BYTES)
+    return this.sealWith(createHmac('sha256', this.nonceKey).update(plain).digest().subarray(0, NONCE_BYTES), plain)
+  }
+
+  private sealWith (nonce: Uint8Array, plain: Uint8Array): Uint8Array[] {
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce)
     const parts: Uint8Array[] = [nonce]
     for (let at = 0; at < plain.byteLength; at += SEAL_SLICE_BYTES) parts.push(cipher.update(plain.subarray(at, at + SEAL_SLICE_BYTES)))

@@ -4,6 +4,8 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Backups } from '../backup/index.js'
 import { Catalog } from '../backup/catalog.js'
+import { Deletes } from '../replication/deletes.js'
+import { Fetcher } from '../replication/fetcher.js'
 import { DataCipher } from '../chunking/cipher.js'
 import { ChunkClient } from '../protocol/client.js'
 import { ChunkHandler } from '../protocol/handler.js'
@@ -16,22 +18,24 @@ import { Placement } from '../replication/placement.js'
 import { LeaseCollector, Reclaimer } from '../replication/reclaim.js'
 import { Scrubber } from '../store/scrub.js'
 import { Repairer } from '../replication/repair.js'
-import { fetchChunk } from '../backup/get.js'
 import { recoverCatalog } from '../backup/recover.js'
+import { applyRetention, isEmptyPolicy } from '../backup/retention.js'
+import { DEFAULT_MISSED_RUN_DELAY_MS, Scheduler } from '../backup/schedule.js'
+import { sourcesKey } from '../backup/catalog.js'
+import type { ScheduledBackup, ScheduleStatus } from '../backup/schedule.js'
+import type { RetentionPolicy } from '../backup/retention.js'
+import type { RemoveResult } from '../replication/deletes.js'
+import { parseDuration } from '../util/duration.js'
 import { PutJournal, RestoreJournal } from '../backup/journal.js'
 import type { ProgressFn } from '../backup/index.js'
-import type { PendingPut, Placed } from '../backup/journal.js'
 import { pathExists } from '../util/fs.js'
-import { delay } from '../util/concurrency.js'
 import { CryptoPool } from '../chunking/crypto-pool.js'
-import { NotFoundError } from '../errors.js'
 import { updateRepoConfig } from '../repo/config.js'
 import { repoPaths } from '../repo/index.js'
 import type { ReclaimResult } from '../replication/reclaim.js'
 import type { VerifyResult } from '../replication/repair.js'
 import { ChunkStore } from '../store/index.js'
 import { PRIORITY_REPLICAS } from '../repo/config.js'
-import type { CatalogEntry } from '../backup/catalog.js'
 import type { BackpackLibp2p } from '../node/index.js'
 import type { Config } from '../repo/config.js'
 import type { RepoKeys } from '../repo/index.js'
@@ -55,26 +59,18 @@ export interface StatusResult {
   addrs: string[]
   peers: number
   storage: { used: number, limit: number }
-  backups: number
+  snapshots: number
+  /** Snapshots below their desired replicas */
+  degraded: number
+  schedule: ScheduleStatus[]
   /** The daemon's memory, bytes (process.memoryUsage) */
   memory: { rss: number, heapUsed: number, external: number, arrayBuffers: number }
-}
-
-export interface RmResult {
-  id: string
-  name: string
-  /** Holders asked to drop chunks */
-  holders: number
-  /** Deletes still waiting for holders that are offline */
-  pending: number
 }
 
 /** A lowered storage limit is acted on this long after start, when peers are connected. */
 export const RECLAIM_AT_START_DELAY_MS = 5_000
 /** …and retried this often while storage is over the limit. */
 export const RECLAIM_RETRY_MS = 30_000
-/** A failed put's clean-up waits this long for copies still on their way */
-export const ABANDON_GRACE_MS = 2_000
 /** A recovered node's first attempt to rebuild its catalog; later ones wait twice as long each */
 export const RECOVERY_FIRST_DELAY_MS = 1_000
 export const RECOVERY_MAX_DELAY_MS = 60_000
@@ -107,6 +103,8 @@ export class Backpack {
   readonly groups: HolderGroups
   readonly journal: PutJournal
   private readonly restores: RestoreJournal
+  readonly fetcher: Fetcher
+  readonly deletes: Deletes
   readonly backups: Backups
   readonly outbox: Outbox
   readonly repairer: Repairer
@@ -115,6 +113,8 @@ export class Backpack {
   readonly scrubber: Scrubber
   readonly mesh: Mesh
   readonly crypto: CryptoPool
+  private readonly groupLookup: GroupLookup
+  readonly scheduler: Scheduler
   private reclaimTimer?: NodeJS.Timeout
   private recoverTimer?: NodeJS.Timeout
   private readonly controller = new AbortController()
@@ -146,26 +146,36 @@ export class Backpack {
     this.peers = new BackpackPeers({ libp2p })
     const group = holderGroup(keys.dataSecret)
     this.placement = new Placement({ peers: this.peers, client: this.client, ownGroup: group, groupOf: owner => this.groups.groupOf(owner) })
-    this.backups = new Backups({
-      peerId: libp2p.peerId,
-      peerIdFromString,
-      journal: this.journal,
-      restores: this.restores,
-      abandon: async put => { await this.abandon(put, ABANDON_GRACE_MS) },
-      groupLookup: new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS }),
-      cipher: new DataCipher(keys.dataSecret),
-      crypto: this.crypto,
-      client: this.client,
-      peers: this.peers,
-      placement: this.placement,
-      catalog: this.catalog
-    }, {
-      chunkSize: config.chunking.size,
-      chunksInFlight: config.transfer.chunksInFlight
-    })
+    const groupLookup = new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS })
+    this.fetcher = new Fetcher({ peerId: libp2p.peerId, peerIdFromString, client: this.client, peers: this.peers, groupLookup })
     this.outbox = new Outbox({ datastore, client: this.client, peers: this.peers, peerIdFromString }, {
       retryMs: DEFAULT_OUTBOX_RETRY_MS,
       holdersOf: async () => this.catalog.holdersOf()
+    })
+    this.deletes = new Deletes({ catalog: this.catalog, outbox: this.outbox })
+    this.groupLookup = groupLookup
+    this.backups = new Backups({
+      peerId: libp2p.peerId,
+      cipher: new DataCipher(keys.dataSecret),
+      catalog: this.catalog,
+      journal: this.journal,
+      restores: this.restores,
+      fetcher: this.fetcher,
+      peers: this.peers,
+      placement: this.placement,
+      deletes: this.deletes
+    }, {
+      chunking: config.chunking,
+      packBytes: config.chunking.packSize,
+      compression: config.compression,
+      chunksInFlight: config.transfer.chunksInFlight,
+      exclude: config.exclude
+    })
+    const backups = config.backups.map(b => ({ paths: b.paths, every: parseDuration(b.every) ?? 0, everyText: b.every, exclude: b.exclude, priority: b.priority }))
+    this.scheduler = new Scheduler({ datastore, run: async (entry, signal) => this.scheduledRun(entry, signal) }, {
+      backups,
+      // a schedule of seconds (a test, a demo) does not wait ten of them
+      missedRunDelayMs: Math.min(DEFAULT_MISSED_RUN_DELAY_MS, ...backups.map(b => b.every))
     })
     this.repairer = new Repairer({
       peerId: libp2p.peerId,
@@ -175,7 +185,7 @@ export class Backpack {
       placement: this.placement,
       renew: async (peer, cids, signal) => this.client.renew(peer, cids, { signal }),
       // one pass: a chunk that cannot be had now is tried again on the next repair
-      fetch: async (cid, holders, signal) => fetchChunk(this.backups.components, cid, holders, 0, signal, undefined, 1),
+      fetch: async (cid, holders, signal) => this.fetcher.fetch(cid, { holders, rounds: 1, signal }),
       forget: async (holder, cids) => { await this.outbox.queueDelete(holder, cids) }
     }, {
       intervalMs: config.replication.repairIntervalMs,
@@ -210,10 +220,14 @@ export class Backpack {
     this.leases.start()
     await this.scrubber.start()
     this.mesh.start()
+    await this.scheduler.start()
     if (this.store.used > this.store.limit) this.scheduleReclaim(RECLAIM_AT_START_DELAY_MS)
-    // puts that died with the last run: drop what they stored
-    for (const put of await this.journal.leftovers()) {
-      this.abandon(put).catch(err => { log('cleaning up an interrupted put failed: %s', err.message) })
+    // puts that died with the last run: drop what they stored (before any new put reuses it)
+    const leftovers = await this.journal.leftovers()
+    if (leftovers.length > 0) {
+      void this.backups.lock.run(async () => {
+        for (const put of leftovers) await this.deletes.abandon(put, 0).catch(err => { log('cleaning up an interrupted put failed: %s', err.message) })
+      })
     }
     // and the temporary files of restores that died with it (before the API
     // is up: a record of a restore starting now must not be taken for one)
@@ -239,8 +253,17 @@ export class Backpack {
     this.recoverTimer = setTimeout(() => {
       void (async () => {
         try {
-          const result = await recoverCatalog(this.backups.components, this.controller.signal)
-          log('catalog recovery: %d holders, %d answered, %d backups added', result.holders, result.answered, result.added)
+          const { cipher } = this.backups.components
+          const result = await recoverCatalog({
+            peerId: this.components.libp2p.peerId,
+            client: this.client,
+            catalog: this.catalog,
+            groupLookup: this.groupLookup,
+            cipher,
+            fetcher: this.fetcher,
+            trees: this.backups.trees
+          }, this.controller.signal)
+          log('catalog recovery: %d holders, %d answered, %d snapshots added', result.holders, result.answered, result.added)
           if (result.holders > 0 && result.answered === result.holders) complete++
           if (complete >= RECOVERY_PASSES && Date.now() - startedAt >= RECOVERY_MIN_MS) {
             await unlink(repoPaths(this.init.repo).recovering).catch(() => {})
@@ -271,6 +294,7 @@ export class Backpack {
 
   async stop (): Promise<void> {
     this.controller.abort()
+    await this.scheduler.stop()
     clearTimeout(this.recoverTimer)
     clearTimeout(this.reclaimTimer)
     this.mesh.stop()
@@ -292,62 +316,6 @@ export class Backpack {
     return replicas ?? PRIORITY_REPLICAS[priority ?? this.init.config.replication.priority]
   }
 
-  /** Delete a backup everywhere; holders offline now are told when they are back. */
-  async rm (ref: string): Promise<RmResult> {
-    const entry = await this.catalogEntry(ref)
-    // tombstones first: a crash after this point still deletes everywhere
-    const byHolder = dropsByHolder([{ cid: entry.id, holders: entry.manifest.holders }, ...entry.chunks], await this.catalog.referenced(entry.id))
-    await this.queueDrops(byHolder)
-    await this.catalog.delete(entry.id)
-    await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h)))
-    let pending = 0
-    for (const holder of byHolder.keys()) if (await this.outbox.pendingFor(holder)) pending++
-    return { id: entry.id, name: entry.name, holders: byHolder.size, pending }
-  }
-
-  /** Tombstones in the outbox: each holder is to drop its copies of these chunks (see `dropsByHolder`). */
-  private async queueDrops (byHolder: Map<string, string[]>): Promise<void> {
-    for (const [holder, cids] of byHolder) await this.outbox.queueDelete(holder, cids)
-  }
-
-  /**
-   * A put that failed, was cancelled or died with the node: tell the holders
-   * to drop what it stored, except what a backup or a put still running
-   * uses (through the outbox, so holders offline now hear it later).
-   */
-  async abandon (put: PendingPut, graceMs = 0): Promise<void> {
-    // copies already sent may still be on their way to a holder
-    if (graceMs > 0) await delay(graceMs, this.controller.signal)
-    const placed = await put.placed()
-    const used = await this.catalog.referenced()
-    // a put of this run still going may have sent the same chunk
-    for (const cid of await this.livePutChunks(put)) used.add(cid)
-    const byHolder = dropsByHolder(placed, used)
-    try {
-      await this.queueDrops(byHolder)
-    } catch (err: any) {
-      // no room for tombstones (a full disk, which may be why the put failed): tell the holders now
-      log('could not queue the drops of an interrupted put (%s); telling %d holders now', err.message, byHolder.size)
-      await Promise.all([...byHolder].map(async ([holder, cids]) => this.outbox.deleteNow(holder, cids).catch(() => {})))
-      // its records, if any were written, are found again at the next start
-      await put.end().catch(() => {})
-      return
-    }
-    await put.end()
-    if (placed.length > 0) log('an interrupted put stored %d chunks; %d holders told to drop them', placed.length, byHolder.size)
-    await Promise.all([...byHolder.keys()].map(async h => this.outbox.flush(h).catch(() => {})))
-  }
-
-  /** The chunks that the puts of this run still going (but `except`) placed. */
-  private async livePutChunks (except?: PendingPut): Promise<Set<string>> {
-    const cids = new Set<string>()
-    for (const put of this.journal.live()) {
-      if (put.id === except?.id) continue
-      for (const p of await put.placed()) cids.add(p.cid)
-    }
-    return cids
-  }
-
   /**
    * A holder handed our chunks on to `to`: where the catalog has it as their
    * holder, `to` takes its place. A copy the catalog did not have it for (one
@@ -357,19 +325,69 @@ export class Backpack {
    */
   private async moved (from: string, to: string, cids: string[]): Promise<void> {
     await this.catalog.moveHolder(from, to, new Set(cids))
-    const recorded = await this.catalog.holdersOf()
-    const stray = cids.filter(cid => recorded.get(cid)?.has(to) !== true).map(cid => ({ cid, holders: [to] }))
+    const stray: string[] = []
+    for (const cid of cids) {
+      const record = await this.catalog.pack(cid)
+      if (record?.holders.includes(to) !== true) stray.push(cid)
+    }
     if (stray.length === 0) return
-    const byHolder = dropsByHolder(stray, await this.livePutChunks())
-    await this.queueDrops(byHolder)
-    if (byHolder.size > 0) log('%s handed on %d chunks it was not recorded for; %s told to drop them', from, stray.length, to)
+    await this.outbox.queueDelete(to, stray)
+    log('%s handed on %d chunks it was not recorded for; %s told to drop them', from, stray.length, to)
     // not awaited: the holder waits for this answer
     this.outbox.flush(to).catch(() => {})
   }
 
-  /** Check replicas and repair: every backup, or the one named. */
+  /** Delete snapshots everywhere; holders offline now are told when they are back. */
+  async rm (refs: string[]): Promise<RemoveResult> {
+    const ids = new Set<string>()
+    for (const ref of refs) ids.add((await this.backups.mustSnapshot(ref)).id)
+    return this.backups.lock.run(async () => this.deletes.removeSnapshots([...ids]))
+  }
+
+  /**
+   * Delete the snapshots a retention policy does not keep (config
+   * `retention` when none is given); with `dryRun`, only say which.
+   */
+  async forget (given: RetentionPolicy | undefined, dryRun: boolean): Promise<{ kept: string[], removed: string[], reasons: Record<string, string[]> }> {
+    const policy = given ?? this.configuredRetention()
+    return this.backups.lock.run(async () => {
+      const snapshots = await this.catalog.snapshots()
+      const decision = isEmptyPolicy(policy)
+        ? { keep: snapshots.map(s => ({ id: s.id, reasons: ['no policy'] })), remove: [] }
+        : applyRetention(snapshots, policy)
+      if (!dryRun && decision.remove.length > 0) await this.deletes.removeSnapshots(decision.remove)
+      return {
+        kept: decision.keep.map(k => k.id),
+        removed: decision.remove,
+        reasons: Object.fromEntries(decision.keep.map(k => [k.id, k.reasons]))
+      }
+    })
+  }
+
+  /** One scheduled backup: a snapshot as `put` makes it, then retention for its sources. */
+  private async scheduledRun (entry: ScheduledBackup, signal: AbortSignal): Promise<'ok' | 'degraded'> {
+    const result = await this.backups.put({ paths: entry.paths, exclude: entry.exclude, replicas: this.replicasFor(undefined, entry.priority), signal })
+    for (const line of result.warnings) log('scheduled backup of %s: %s', entry.paths.join(' '), line)
+    log('scheduled backup of %s: snapshot %s, %d/%d replicas', entry.paths.join(' '), result.id, result.replicas.actual, result.replicas.desired)
+    const policy = this.configuredRetention()
+    if (!isEmptyPolicy(policy)) {
+      await this.backups.lock.run(async () => {
+        const key = sourcesKey(result.sources)
+        const decision = applyRetention((await this.catalog.snapshots()).filter(s => sourcesKey(s.sources) === key), policy)
+        if (decision.remove.length > 0) await this.deletes.removeSnapshots(decision.remove)
+      })
+    }
+    return result.degraded != null ? 'degraded' : 'ok'
+  }
+
+  private configuredRetention (): RetentionPolicy {
+    const { keepWithin, ...counts } = this.init.config.retention
+    return { ...counts, ...(keepWithin != null ? { keepWithin: parseDuration(keepWithin) } : {}) }
+  }
+
+  /** Check replicas and repair: every snapshot, or the one named. */
   async verify (ref?: string, signal?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
-    const ids = ref != null ? [(await this.catalogEntry(ref)).id] : undefined
+    const ids = ref != null ? [(await this.backups.mustSnapshot(ref)).id] : undefined
     return this.repairer.verify(ids, signal, onProgress)
   }
 
@@ -379,21 +397,17 @@ export class Backpack {
     return this.reclaimer.reclaim(limit, signal, onProgress)
   }
 
-  /** A backup of ours by id, else the newest of that name. */
-  private async catalogEntry (ref: string): Promise<CatalogEntry> {
-    const entry = await this.catalog.find(ref)
-    if (entry == null) throw new NotFoundError(`no backup ${ref}: 'backpack ls' lists them`)
-    return entry
-  }
-
   async status (): Promise<StatusResult> {
     const { libp2p } = this.components
+    const snapshots = await this.backups.list()
     return {
       peerId: libp2p.peerId.toString(),
       addrs: libp2p.getMultiaddrs().map(ma => ma.toString()),
       peers: libp2p.getPeers().length,
       storage: { used: this.store.used, limit: this.store.limit },
-      backups: await this.catalog.count(),
+      snapshots: snapshots.length,
+      degraded: snapshots.filter(s => s.replicas.actual < s.replicas.desired).length,
+      schedule: this.scheduler.status(),
       memory: (({ rss, heapUsed, external, arrayBuffers }) => ({ rss, heapUsed, external, arrayBuffers }))(process.memoryUsage())
     }
   }
@@ -413,15 +427,3 @@ export class Backpack {
   }
 }
 
-/**
- * The chunks each holder is to drop: every copy of `chunks` except those in
- * `used` (another backup, or a put, needs them).
- */
-function dropsByHolder (chunks: Placed[], used: Set<string>): Map<string, string[]> {
-  const byHolder = new Map<string, string[]>()
-  for (const { cid, holders } of chunks) {
-    if (used.has(cid)) continue
-    for (const h of holders) byHolder.set(h, [...(byHolder.get(h) ?? []), cid])
-  }
-  return byHolder
-}

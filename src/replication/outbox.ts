@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import type { BackpackPeers } from './peers.js'
 import type { ChunkClient } from '../protocol/client.js'
 import type { PeerId } from '@libp2p/interface'
-import type { Datastore } from 'interface-datastore'
+import type { Batch, Datastore } from 'interface-datastore'
 
 const log = logger('backpack:outbox')
 
@@ -45,9 +45,11 @@ export class Outbox {
     await Promise.all(this.flushing.values())
   }
 
-  /** Tell `holder` to drop our claim on `cids`, now or when it is back. */
-  async queueDelete (holder: string, cids: string[]): Promise<void> {
-    for (const cid of cids) await this.components.datastore.put(new Key(`${OUTBOX_PREFIX}/${holder}/delete/${cid}`), new Uint8Array(0))
+  /** Tell `holder` to drop our claim on `cids`, now or when it is back; in `batch` when given (the caller commits it). */
+  async queueDelete (holder: string, cids: string[], batch?: Batch): Promise<void> {
+    const own = batch ?? this.components.datastore.batch()
+    for (const cid of cids) own.put(new Key(`${OUTBOX_PREFIX}/${holder}/delete/${cid}`), new Uint8Array(0))
+    if (batch == null) await own.commit()
   }
 
   /**

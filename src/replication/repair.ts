@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { newSession } from './placement.js'
-import type { Catalog, CatalogEntry } from '../backup/catalog.js'
+import type { Catalog, PackRecord } from '../backup/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
 import type { PeerId } from '@libp2p/interface'
@@ -38,7 +38,6 @@ export interface RepairInit {
 
 export interface VerifyResult {
   id: string
-  name: string
   replicas: { desired: number, actual: number }
   repaired: number
 }
@@ -109,30 +108,51 @@ export class Repairer {
     const { catalog } = this.components
     const signals = [this.controller?.signal, outer].filter((s): s is AbortSignal => s != null)
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined
-    const entries = (await catalog.list()).filter(e => ids == null || ids.includes(e.id))
-    const confirmed = await this.askHolders(entries, force, signal)
-    const session = newSession()
-    const results: VerifyResult[] = []
-    // progress: the bytes of the backups checked (and repaired) so far
-    for (const entry of entries) onProgress?.({ type: 'verify:file', name: entry.name, total: entry.size })
-    for (const entry of entries) {
-      results.push(await this.repairEntry(entry, confirmed, session, signal))
-      onProgress?.({ type: 'verify:bytes', name: entry.name, done: entry.size, total: entry.size })
+    const snapshots = (await catalog.snapshots()).filter(s => ids == null || ids.includes(s.id))
+    const needs = new Map<string, string[]>()
+    for (const snap of snapshots) needs.set(snap.id, await catalog.needs(snap.id))
+    let packs: PackRecord[] = []
+    if (ids == null) {
+      for await (const pack of catalog.packs()) packs.push(pack)
+    } else {
+      const wanted = new Set([...needs.values()].flat())
+      for (const cid of wanted) {
+        const pack = await catalog.pack(cid)
+        if (pack != null) packs.push(pack)
+      }
     }
-    return results
+    const total = packs.reduce((n, p) => n + p.size, 0)
+    onProgress?.({ type: 'backpack:verify:progress', done: 0, total })
+    const confirmed = await this.askHolders(packs, force, signal)
+    const session = newSession()
+    const live = new Map<string, { count: number, repaired: boolean }>()
+    let done = 0
+    await Promise.all(packs.map(async pack => {
+      live.set(pack.cid, await this.repairPack(pack, confirmed, session, signal))
+      done += pack.size
+      onProgress?.({ type: 'backpack:verify:progress', done, total })
+    }))
+    return snapshots.map(snap => {
+      let actual = Infinity
+      let repaired = 0
+      for (const cid of needs.get(snap.id) ?? []) {
+        const state = live.get(cid)
+        actual = Math.min(actual, state?.count ?? 0)
+        if (state?.repaired === true) repaired++
+      }
+      return { id: snap.id, replicas: { desired: snap.replicas, actual: actual === Infinity ? 0 : actual }, repaired }
+    })
   }
 
   /** holder → the CIDs it confirmed (or is presumed to hold during the grace period). */
-  private async askHolders (entries: CatalogEntry[], force: boolean, signal?: AbortSignal): Promise<Map<string, Set<string>>> {
+  private async askHolders (packs: PackRecord[], force: boolean, signal?: AbortSignal): Promise<Map<string, Set<string>>> {
     const byHolder = new Map<string, Set<string>>()
-    const add = (holder: string, cid: string): void => {
-      let set = byHolder.get(holder)
-      if (set == null) byHolder.set(holder, set = new Set())
-      set.add(cid)
-    }
-    for (const e of entries) {
-      for (const h of e.manifest.holders) add(h, e.id)
-      for (const c of e.chunks) for (const h of c.holders) add(h, c.cid)
+    for (const p of packs) {
+      for (const h of p.holders) {
+        let set = byHolder.get(h)
+        if (set == null) byHolder.set(h, set = new Set())
+        set.add(p.cid)
+      }
     }
     const confirmed = new Map<string, Set<string>>()
     const holders = [...byHolder.keys()]
@@ -161,38 +181,31 @@ export class Repairer {
     return confirmed
   }
 
-  private async repairEntry (entry: CatalogEntry, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<VerifyResult> {
-    let repaired = 0
-    /** New holder record and live count of one chunk (or the manifest). */
-    const fix = async (cid: string, holders: string[]): Promise<{ holders: string[], count: number }> => {
-      const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
-      let added: string[] = []
-      if (have.length < entry.replicas) {
-        added = await this.copy(cid, have.length > 0 ? have : holders, entry.replicas - have.length, new Set(have), session, signal, cid === entry.id)
-        if (added.length > 0) repaired++
-      }
-      const live = [...have, ...added]
-      // holders that did not answer (a holder that answered "no" is simply dropped)
-      const unreachable = holders.filter(h => !have.includes(h) && this.unreachableSince.has(h))
-      if (live.length >= entry.replicas) {
-        // back at the desired count: a lost holder that returns drops its surplus copy
-        for (const h of unreachable) await this.components.forget(h, [cid])
-        return { holders: live, count: live.length }
-      }
-      // still short: keep the unreachable holders on record, their copies count again when they return
-      return { holders: [...live, ...unreachable], count: live.length }
+  /** Bring one chunk back to its count where it is below; its live count after. */
+  private async repairPack (pack: PackRecord, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean }> {
+    const { cid, holders } = pack
+    const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
+    let added: string[] = []
+    if (have.length < pack.replicas) {
+      added = await this.copy(cid, have.length > 0 ? have : holders, pack.replicas - have.length, new Set(have), session, signal, pack.kind === 'index' || pack.kind === 'snapshot')
     }
-    const chunks = await Promise.all(entry.chunks.map(async c => ({ cid: c.cid, ...await fix(c.cid, c.holders) })))
-    const manifest = await fix(entry.id, entry.manifest.holders)
-    const byCid = new Map(chunks.map(c => [c.cid, c.holders]))
-    await this.components.catalog.update(entry.id, e => ({
-      ...e,
-      chunks: e.chunks.map(c => ({ ...c, holders: byCid.get(c.cid) ?? c.holders })),
-      manifest: { holders: manifest.holders }
-    }))
-    const actual = Math.min(manifest.count, ...chunks.map(c => c.count))
-    if (repaired > 0) log('repaired %d chunks of %s, now %d/%d', repaired, entry.name, actual, entry.replicas)
-    return { id: entry.id, name: entry.name, replicas: { desired: entry.replicas, actual }, repaired }
+    const live = [...have, ...added]
+    // holders that did not answer (a holder that answered "no" is simply dropped)
+    const unreachable = holders.filter(h => !have.includes(h) && this.unreachableSince.has(h))
+    let next: string[]
+    if (live.length >= pack.replicas) {
+      // back at the desired count: a lost holder that returns drops its surplus copy
+      for (const h of unreachable) await this.components.forget(h, [cid])
+      next = live
+    } else {
+      // still short: keep the unreachable holders on record, their copies count again when they return
+      next = [...live, ...unreachable]
+    }
+    if (next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
+      await this.components.catalog.updatePack(cid, p => ({ ...p, holders: next }))
+    }
+    if (added.length > 0) log('repaired %s, now %d/%d', cid, live.length, pack.replicas)
+    return { count: live.length, repaired: added.length > 0 }
   }
 
   /** Copy one chunk to `count` new peers, within the bound on concurrent copies. */

@@ -5,9 +5,15 @@ import { multiaddr as parseMultiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError } from '../errors.js'
 import { parseSize } from '../util/size.js'
+import { DURATION_EXPECTED, parseDuration } from '../util/duration.js'
 
-/** Largest chunk the chunk protocol carries; also caps `chunking.size`. */
-export const MAX_CHUNK_SIZE_BYTES = 4 * 1024 * 1024
+/**
+ * Largest chunk the chunk protocol carries: a pack holding one blob of the
+ * largest content-defined chunk (8 MiB by default; 16 MiB at most), sealed.
+ */
+export const MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024 + 64 * 1024
+/** Largest blob a chunker may cut (`chunking.maxSize`, `chunking.size`) */
+export const MAX_BLOB_SIZE_BYTES = 16 * 1024 * 1024
 export const MIN_CHUNK_SIZE_BYTES = 1024
 
 const SIZE_EXPECTED = 'expected a size: a byte count or a number with a unit (500MB, 10GiB, 0)'
@@ -60,6 +66,11 @@ function checked (problem: (value: string) => string | undefined): z.ZodType<str
 const multiaddr = checked(multiaddrProblem)
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001')
 const ms = z.number().int().nonnegative()
+const count = z.number().int().nonnegative()
+const blobSize = z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_BLOB_SIZE_BYTES)
+const duration = z.string().superRefine((value, ctx) => {
+  if (parseDuration(value) === undefined) ctx.addIssue({ code: 'custom', message: DURATION_EXPECTED })
+})
 const positive = z.number().int().positive()
 
 export const configSchema = z.object({
@@ -74,7 +85,33 @@ export const configSchema = z.object({
     providesPerSecond: positive
   }).strict(),
   storage: z.object({ limit: size, scrubIntervalMs: positive }).strict(),
-  chunking: z.object({ size: z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_CHUNK_SIZE_BYTES) }).strict(),
+  chunking: z.object({
+    method: z.enum(['cdc', 'fixed']),
+    minSize: blobSize,
+    avgSize: blobSize,
+    maxSize: blobSize,
+    size: blobSize,
+    packSize: blobSize
+  }).strict().superRefine((c, ctx) => {
+    if (!(c.minSize < c.avgSize && c.avgSize < c.maxSize)) ctx.addIssue({ code: 'custom', path: ['avgSize'], message: 'expected minSize < avgSize < maxSize' })
+  }),
+  compression: z.enum(['auto', 'off']),
+  exclude: z.array(z.string().min(1, 'expected a non-empty pattern')),
+  retention: z.object({
+    keepLast: count.optional(),
+    keepHourly: count.optional(),
+    keepDaily: count.optional(),
+    keepWeekly: count.optional(),
+    keepMonthly: count.optional(),
+    keepYearly: count.optional(),
+    keepWithin: duration.optional()
+  }).strict(),
+  backups: z.array(z.object({
+    paths: z.array(z.string().startsWith('/', 'expected an absolute path')).min(1),
+    every: duration,
+    exclude: z.array(z.string().min(1)).optional(),
+    priority: z.enum(['high', 'low']).optional()
+  }).strict()),
   transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive, cryptoWorkers: z.number().int().min(0).max(16) }).strict(),
   replication: z.object({
     priority: z.enum(['high', 'low']),

@@ -58,3 +58,57 @@ export async function delay (ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * At most `size` holders at once: `acquire` waits for a free slot,
+ * `release` hands it to the next waiter.
+ */
+export class Semaphore {
+  private active = 0
+  private readonly waiters: Array<() => void> = []
+
+  constructor (private readonly size: number) {}
+
+  async acquire (signal?: AbortSignal): Promise<void> {
+    while (this.active >= this.size) {
+      signal?.throwIfAborted()
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => { signal?.removeEventListener('abort', onAbort); resolve() }
+        const onAbort = (): void => {
+          const i = this.waiters.indexOf(wake)
+          if (i >= 0) this.waiters.splice(i, 1)
+          reject(signal?.reason)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        this.waiters.push(wake)
+      })
+    }
+    this.active++
+  }
+
+  release (): void {
+    this.active--
+    this.waiters.shift()?.()
+  }
+
+  /** Run `fn` holding a slot. */
+  async run<T> (fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal)
+    try {
+      return await fn()
+    } finally {
+      this.release()
+    }
+  }
+}
+
+/** One at a time: `run` waits for the work before it to end. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  async run<T> (fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn)
+    this.tail = result.catch(() => {})
+    return result
+  }
+}

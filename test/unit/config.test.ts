@@ -102,7 +102,7 @@ describe('validateConfig', () => {
       [{ bootstrap: [42] }, [/bootstrap\.0/, /42/]],
       [{ api: 'localhost' }, [/\bapi\b/, /"localhost"/, /HOST:PORT/]],
       [{ chunking: { size: 10 } }, [/chunking\.size/, /10/, /1024/]],
-      [{ chunking: { size: 64 * 1024 * 1024 } }, [/chunking\.size/, /4194304/]],
+      [{ chunking: { size: 64 * 1024 * 1024 } }, [/chunking\.size/, /16777216/]],
       [{ replication: { priority: 'medium' } }, [/replication\.priority/, /"medium"/, /high/, /low/]],
       [{ transfer: { chunksInFlight: 1000 } }, [/transfer\.chunksInFlight/, /1000/, /256/]],
       [{ dht: { protocol: 'kad' } }, [/dht\.protocol/, /"kad"/, /"\/"/]],

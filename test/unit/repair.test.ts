@@ -7,12 +7,19 @@ import { Catalog } from '../../src/backup/catalog.js'
 import { cidOf } from '../../src/chunking/index.js'
 import { Repairer } from '../../src/replication/repair.js'
 import { delay } from '../../src/util/concurrency.js'
-import type { CatalogEntry } from '../../src/backup/catalog.js'
 import type { BackpackPeers } from '../../src/replication/peers.js'
 import type { PeerId } from '@libp2p/interface'
 
 async function newPeer (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+/** A snapshot `id` that needs `chunks` (its own chunk among them), each held by `holders`. */
+async function record (catalog: Catalog, id: string, chunks: string[], replicas: number, holders: string[]): Promise<void> {
+  const batch = catalog.batch()
+  for (const cid of chunks) catalog.putPack(batch, { cid, kind: cid === id ? 'snapshot' : 'data', size: 7, replicas, holders })
+  catalog.putSnapshot(batch, { id, created: Date.now(), sources: ['/f'], tree: [], files: 1, dirs: 0, size: 280, replicas, hostname: 'h', added: 0 }, chunks)
+  await batch.commit()
 }
 
 describe('Repairer (unit, stub network)', () => {
@@ -21,24 +28,9 @@ describe('Repairer (unit, stub network)', () => {
     const gone = await Promise.all([newPeer(), newPeer()])
     const fresh = await Promise.all([newPeer(), newPeer(), newPeer()])
     const catalog = new Catalog({ datastore: new MemoryDatastore() })
-    const chunks = Array.from({ length: 40 }, (_, i) => ({
-      cid: cidOf(new TextEncoder().encode(`chunk ${i}`)).toString(),
-      size: 7,
-      holders: gone.map(p => p.toString())
-    }))
-    const entry: CatalogEntry = {
-      id: cidOf(new TextEncoder().encode('manifest')).toString(),
-      name: 'f',
-      size: 280,
-      mode: 0o644,
-      mtime: 0,
-      created: Date.now(),
-      replicas: 2,
-      chunkSize: 7,
-      chunks,
-      manifest: { holders: gone.map(p => p.toString()) }
-    }
-    await catalog.put(entry)
+    const chunks = Array.from({ length: 41 }, (_, i) => cidOf(new TextEncoder().encode(`chunk ${i}`)).toString())
+    const id = chunks[40]
+    await record(catalog, id, chunks, 2, gone.map(p => p.toString()))
 
     let inFlight = 0
     let peak = 0
@@ -73,8 +65,8 @@ describe('Repairer (unit, stub network)', () => {
     assert.equal(result.repaired, 41)
     // the vanished holders will be told to drop their surplus copies if they return
     assert.equal(forgotten.length, 41 * 2)
-    const updated = await catalog.get(entry.id)
-    assert.deepEqual(updated?.chunks[0].holders, fresh.slice(0, 2).map(p => p.toString()))
+    const updated = await catalog.pack(chunks[0])
+    assert.deepEqual(updated?.holders, fresh.slice(0, 2).map(p => p.toString()))
   })
 
   it('waits out the grace period in its background pass, but not in verify', async () => {
@@ -82,10 +74,7 @@ describe('Repairer (unit, stub network)', () => {
     const holder = await newPeer()
     const catalog = new Catalog({ datastore: new MemoryDatastore() })
     const cid = cidOf(new Uint8Array([1])).toString()
-    await catalog.put({
-      id: cid, name: 'g', size: 1, mode: 0o644, mtime: 0, created: Date.now(), replicas: 1, chunkSize: 1,
-      chunks: [], manifest: { holders: [holder.toString()] }
-    })
+    await record(catalog, cid, [cid], 1, [holder.toString()])
     let placed = 0
     const repairer = new Repairer({
       peerId: self,

@@ -1,5 +1,7 @@
+import { resolve } from 'node:path'
 import { Option } from 'commander'
 import { ApiClient } from '../../api/client.js'
+import { badPattern } from '../../backup/exclude.js'
 import { badName } from '../../backup/walk.js'
 import { resolveRepoDir } from '../../repo/paths.js'
 import { formatSize } from '../../util/size.js'
@@ -7,7 +9,8 @@ import { EXIT_DEGRADED, ExitCode, UsageError } from '../errors.js'
 import { withProgress } from '../progress.js'
 import { repoOption } from '../program.js'
 import type { Command } from 'commander'
-import { resolve } from 'node:path'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
 function parseReplicas (text: string): number {
   const n = Number(text)
@@ -15,45 +18,61 @@ function parseReplicas (text: string): number {
   return n
 }
 
+/** A name or path as one line: control characters (a newline in a name) shown escaped. */
+export function printable (text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f\\]/g, c => c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
 export function registerBackupCommands (program: Command): void {
   program.command('put')
-    .description('back up files; a directory backs up every file below it')
+    .description('back up files and directories as one snapshot')
     .argument('<path...>', 'files or directories')
     .addOption(repoOption())
     .addOption(new Option('--replicas <n>', 'copies on distinct peers').conflicts('priority'))
     .addOption(new Option('--priority <level>', 'high (3 replicas) or low (2)').choices(['high', 'low']))
-    .option('--name <name>', 'back up under this name')
+    .option('--name <name>', 'store the path under this name (one path only)')
+    .option('--exclude <pattern>', 'leave out paths matching this gitignore-style pattern (repeatable)', collect)
     .option('--json', 'print JSON')
-    .action(async (paths: string[], opts: { repo?: string, replicas?: string, priority?: 'high' | 'low', name?: string, json?: boolean }) => {
+    .action(async (paths: string[], opts: { repo?: string, replicas?: string, priority?: 'high' | 'low', name?: string, exclude?: string[], json?: boolean }) => {
       const replicas = opts.replicas != null ? parseReplicas(opts.replicas) : undefined
-      const bad = opts.name != null ? badName(opts.name) : undefined
-      if (bad != null) throw new UsageError(`invalid --name ${JSON.stringify(opts.name)}: ${bad}`)
+      if (opts.name != null) {
+        const bad = badName(opts.name)
+        if (bad != null) throw new UsageError(`invalid --name ${JSON.stringify(opts.name)}: ${bad}`)
+        if (paths.length > 1) throw new UsageError('--name takes a single path')
+      }
+      for (const pattern of opts.exclude ?? []) {
+        const bad = badPattern(pattern)
+        if (bad != null) throw new UsageError(`invalid --exclude ${JSON.stringify(pattern)}: ${bad}`)
+      }
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
-      const results = await withProgress<any[]>(client, 'put', {
+      const r = await withProgress<any>(client, 'put', {
         paths: paths.map(p => resolve(p)),
         replicas,
         priority: opts.priority,
-        name: opts.name
+        name: opts.name,
+        exclude: opts.exclude
       }, opts.json)
+      for (const line of r.warnings ?? []) process.stderr.write(`warning: ${printable(line)}\n`)
       if (opts.json === true) {
-        process.stdout.write(JSON.stringify(results.map(({ degraded, changed, ...r }) => r)) + '\n')
+        const { degraded, warnings, ...result } = r
+        process.stdout.write(JSON.stringify(result) + '\n')
       } else {
-        for (const r of results) process.stdout.write(`${r.id} ${r.name}\n`)
+        process.stdout.write(`snapshot ${r.id}\n`)
+        process.stdout.write(`files: ${r.new} new, ${r.changed} changed, ${r.unchanged} unchanged; ${formatSize(r.size)} in the snapshot, ${formatSize(r.added)} added to the network\n`)
       }
-      for (const r of results) if (r.changed != null) process.stderr.write(`warning: ${r.changed}\n`)
-      const degraded = results.filter(r => r.degraded != null)
-      if (degraded.length > 0) {
-        for (const r of degraded) process.stderr.write(`degraded: ${r.degraded}\n`)
+      if (r.degraded != null) {
+        process.stderr.write(`degraded: ${r.degraded}\n`)
         throw new ExitCode(EXIT_DEGRADED)
       }
     })
 
   program.command('get')
-    .description('restore a backup by id or name (NAME/ restores every name below it)')
-    .argument('<ref>', 'backup id or name')
+    .description('restore a snapshot, or a file or directory in it (SNAP[:PATH], or PATH in the newest snapshot holding it)')
+    .argument('<what>', 'SNAP[:PATH] or PATH; SNAP is latest, an id or a prefix of 8 or more characters')
     .addOption(repoOption())
-    .option('-o, --output <path>', 'where to write it (default ./NAME)')
-    .option('--force', 'overwrite an existing file')
+    .option('-o, --output <path>', 'where to restore (default: the current directory)')
+    .option('--force', 'overwrite what exists')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: { repo?: string, output?: string, force?: boolean, json?: boolean }) => {
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
@@ -68,25 +87,52 @@ export function registerBackupCommands (program: Command): void {
         process.stdout.write(JSON.stringify(result) + '\n')
         return
       }
-      for (const r of Array.isArray(result) ? result : [result]) {
-        process.stdout.write(`${r.id} ${r.name} -> ${r.path}\n`)
-      }
+      process.stdout.write(`restored ${result.files} files (${formatSize(result.size)}) of snapshot ${result.id} to ${printable(result.path)}\n`)
     })
 
   program.command('ls')
-    .description('this node\'s backups, newest first')
-    .argument('[name]', 'only this name\'s versions')
+    .description('every snapshot, newest first; with SNAP[:PATH], what it holds below PATH')
+    .argument('[what]', 'SNAP[:PATH] or PATH')
     .addOption(repoOption())
     .option('--json', 'print JSON')
-    .action(async (name: string | undefined, opts: { repo?: string, json?: boolean }) => {
+    .action(async (ref: string | undefined, opts: { repo?: string, json?: boolean }) => {
       const client = await ApiClient.forRepo(resolveRepoDir(opts.repo))
-      const entries = await client.call<any[]>('ls', { name })
-      if (opts.json === true) {
-        process.stdout.write(JSON.stringify(entries) + '\n')
+      if (ref == null) {
+        const snapshots = await client.call<any[]>('ls', {})
+        if (opts.json === true) {
+          process.stdout.write(JSON.stringify(snapshots) + '\n')
+          return
+        }
+        for (const s of snapshots) {
+          process.stdout.write(`${s.id}  ${s.created}  ${String(s.files).padStart(7)} files  ${formatSize(s.size).padStart(10)}  ${s.replicas.actual}/${s.replicas.desired}  ${s.sources.map(printable).join(' ')}\n`)
+        }
         return
       }
-      for (const e of entries) {
-        process.stdout.write(`${e.id}  ${e.created}  ${formatSize(e.size).padStart(10)}  ${e.replicas.actual}/${e.replicas.desired}  ${e.name}\n`)
-      }
+      // a listing comes an item at a time: printed as it arrives, never held whole
+      let first = true
+      if (opts.json === true) process.stdout.write('[')
+      await client.call('ls', { ref }, {
+        onItem: (item: any) => {
+          if (opts.json === true) {
+            process.stdout.write((first ? '' : ',') + JSON.stringify(item))
+          } else {
+            process.stdout.write(`${typeChar(item.type)}${modeText(item.mode)} ${String(item.size).padStart(12)} ${item.mtime}  ${printable(item.path)}\n`)
+          }
+          first = false
+        }
+      })
+      if (opts.json === true) process.stdout.write(']\n')
     })
+}
+
+function typeChar (type: string): string {
+  return type === 'dir' ? 'd' : type === 'symlink' ? 'l' : '-'
+}
+
+/** Permission bits as ls shows them. */
+function modeText (mode: number): string {
+  const bits = 'rwxrwxrwx'
+  let out = ''
+  for (let i = 0; i < 9; i++) out += (mode & (1 << (8 - i))) !== 0 ? bits[i] : '-'
+  return out
 }

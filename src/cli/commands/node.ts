@@ -74,7 +74,7 @@ export function registerNodeCommands (program: Command): void {
     })
 
   program.command('status')
-    .description('this node: peer id, addresses, peers, storage, backups')
+    .description('this node: peer id, addresses, peers, storage, snapshots, scheduled backups')
     .addOption(repoOption())
     .option('--json', 'print JSON')
     .action(async (opts: { repo?: string, json?: boolean }) => {
@@ -88,7 +88,10 @@ export function registerNodeCommands (program: Command): void {
       for (const addr of status.addrs) process.stdout.write(`address: ${addr}\n`)
       process.stdout.write(`peers: ${status.peers}\n`)
       process.stdout.write(`storage: ${formatSize(status.storage.used)} used of ${formatSize(status.storage.limit)}\n`)
-      process.stdout.write(`backups: ${status.backups}\n`)
+      process.stdout.write(`snapshots: ${status.snapshots}${status.degraded > 0 ? ` (${status.degraded} below their desired replicas)` : ''}\n`)
+      for (const s of status.schedule ?? []) {
+        process.stdout.write(`scheduled: ${s.paths.join(' ')} every ${s.every}: last ${s.last ?? 'never'}${s.result != null ? ` (${s.result}${s.error != null ? `: ${s.error}` : ''})` : ''}, next ${s.next}\n`)
+      }
     })
 
   program.command('peers')

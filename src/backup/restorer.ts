@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, chown, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, unlink, utimes } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { CID } from 'multiformats/cid'
+import { FileExistsError, InvalidInputError, NoSpaceError, isDiskFull } from '../errors.js'
+import { Semaphore, forEachConcurrent } from '../util/concurrency.js'
+import { writeAll } from '../util/fs.js'
+import { throttled } from '../util/progress.js'
+import { openBlob } from './blobs.js'
+import { badNodeName } from './trees.js'
+import { Node } from './pb/snapshot.js'
+import type { BlobRef } from './pb/snapshot.js'
+import type { Catalog } from './catalog.js'
+import type { Trees } from './trees.js'
+import type { DataCipher } from '../chunking/cipher.js'
+import type { RestoreJournal } from './journal.js'
+
+const log = logger('backpack:restore')
+
+/** Files written at once. */
+export const RESTORE_FILES_IN_FLIGHT = 16
+/** Packs of several blobs kept in memory while a restore uses them (small files share packs). */
+export const PACK_CACHE_BYTES = 32 * 1024 * 1024
+
+export interface RestorerComponents {
+  cipher: DataCipher
+  catalog: Catalog
+  trees: Trees
+  restores: RestoreJournal
+  /** A pack's bytes from the network, checked against its CID */
+  fetchPack: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
+}
+
+export interface RestorerInit {
+  force: boolean
+  chunksInFlight: number
+  signal?: AbortSignal
+  onProgress?: (event: { type: 'backpack:get:progress', files: number, bytes: number, totalFiles?: number, totalBytes?: number }) => void
+  /** Totals, when known (a whole snapshot) */
+  totals?: { files: number, bytes: number }
+}
+
+export interface RestoreCounts { files: number, size: number }
+
+/**
+ * Restores nodes of a snapshot below a target, exactly: files (written
+ * under a temporary name, renamed when complete), directories with their
+ * modes and times (set once their entries are in), symbolic links as links,
+ * owners when root. Never writes outside the target: every name is one
+ * plain path component, and an existing directory is entered only when it
+ * is a real one, never through a link. Without `force` nothing existing is
+ * replaced.
+ */
+export class Restorer {
+  readonly counts: RestoreCounts = { files: 0, size: 0 }
+  private readonly suffix = `.backpack-${randomBytes(4).toString('hex')}`
+  private readonly files = new Semaphore(RESTORE_FILES_IN_FLIGHT)
+  private readonly writes = new Set<Promise<void>>()
+  private readonly dirs: Array<{ path: string, node: Node }> = []
+  private readonly cache: PackCache
+  private failure?: { err: unknown }
+  private readonly root = process.getuid?.() === 0
+  private readonly progress: (force?: boolean) => void
+
+  constructor (private readonly components: RestorerComponents, private readonly init: RestorerInit) {
+    this.cache = new PackCache(components, init)
+    this.progress = throttled(() => {
+      init.onProgress?.({ type: 'backpack:get:progress', files: this.counts.files, bytes: this.counts.size, totalFiles: init.totals?.files, totalBytes: init.totals?.bytes })
+    })
+  }
+
+  /** Restore `nodes` as the entries of directory `dir` (created when missing). */
+  async restore (nodes: Node[], dir: string): Promise<RestoreCounts> {
+    if (!this.init.force) for (const node of nodes) await this.checkFree(node, join(dir, node.name))
+    await mkdir(dir, { recursive: true })
+    const forget = await this.components.restores.begin(JSON.stringify({ root: dir, suffix: this.suffix })).catch(err => {
+      log('restoring into %s without a record of its temporary files: %s', dir, err.message)
+      return async () => {}
+    })
+    try {
+      for (const node of nodes) await this.node(node, join(dir, node.name))
+      while (this.writes.size > 0) await Promise.allSettled([...this.writes])
+      if (this.failure != null) throw this.failure.err
+      // deepest first: a directory's time is set after its entries are in
+      for (const { path, node } of this.dirs.reverse()) await this.setMeta(path, node)
+      this.progress(true)
+      return this.counts
+    } catch (err) {
+      if (isDiskFull(err)) throw new NoSpaceError(`no space left on the disk of ${dir}: the restore stopped`)
+      throw err
+    } finally {
+      await forget().catch(() => {})
+    }
+  }
+
+  /** Refuse (FileExistsError) when restoring `node` at `path` would replace something. */
+  private async checkFree (node: Node, path: string): Promise<void> {
+    const st = await lstat(path).catch(() => undefined)
+    if (st == null) return
+    if (node.type !== Node.Type.DIR || !st.isDirectory()) throw new FileExistsError(`${path} exists: pass --force to overwrite it`)
+    for (const child of await this.components.trees.listing(node.subtree, this.init.signal)) {
+      checkName(child.name)
+      await this.checkFree(child, join(path, child.name))
+    }
+  }
+
+  private async node (node: Node, path: string): Promise<void> {
+    this.init.signal?.throwIfAborted()
+    if (this.failure != null) throw this.failure.err
+    checkName(node.name)
+    if (node.type === Node.Type.DIR) {
+      await this.directory(path)
+      this.dirs.push({ path, node })
+      for (const child of await this.components.trees.listing(node.subtree, this.init.signal)) await this.node(child, join(path, child.name))
+      return
+    }
+    if (node.type === Node.Type.SYMLINK) {
+      await this.clear(path)
+      await symlink(node.target, path)
+      if (this.root) await lchown(path, node.uid, node.gid).catch(() => {})
+      const time = nsToDate(node.mtimeNs)
+      await lutimes(path, time, time)
+      this.counts.files++
+      return
+    }
+    await this.files.acquire(this.init.signal)
+    const write = this.file(node, path)
+      .catch(err => { this.failure ??= { err } })
+      .finally(() => { this.files.release(); this.writes.delete(write) })
+    this.writes.add(write)
+  }
+
+  /** A real directory at `path`: made, or an existing one (never through a link). */
+  private async directory (path: string): Promise<void> {
+    const st = await lstat(path).catch(() => undefined)
+    if (st?.isDirectory() === true) return
+    if (st != null) await this.clear(path)
+    await mkdir(path, { mode: 0o700 })
+  }
+
+  /** Make room at `path` (only reached with --force, or where nothing was). */
+  private async clear (path: string): Promise<void> {
+    const st = await lstat(path).catch(() => undefined)
+    if (st == null) return
+    if (!this.init.force) throw new FileExistsError(`${path} exists: pass --force to overwrite it`)
+    await rm(path, { recursive: true, force: true })
+  }
+
+  /** Write a file under a temporary name beside it, then rename it into place. */
+  private async file (node: Node, path: string): Promise<void> {
+    const tmp = join(dirname(path), `.${basename(path)}${this.suffix}`)
+    const handle = await open(tmp, 'wx', 0o600)
+    let closed = false
+    try {
+      let offset = 0
+      const offsets = node.content.map(ref => { const at = offset; offset += ref.plainLength; return at })
+      await forEachConcurrent(node.content.keys(), this.init.chunksInFlight, async i => {
+        const plain = await this.cache.blob(node.content[i], i, this.init.signal)
+        await writeAll(handle, [plain], offsets[i])
+        this.counts.size += plain.byteLength
+        this.progress()
+      }, this.init.signal)
+      if (this.root) await handle.chown(node.uid, node.gid).catch(() => {})
+      await handle.chmod(node.mode)
+      const time = nsToDate(node.mtimeNs)
+      await handle.utimes(time, time)
+      closed = true
+      await handle.close()
+      const st = await lstat(path).catch(() => undefined)
+      if (st != null) {
+        if (!this.init.force) throw new FileExistsError(`${path} exists: pass --force to overwrite it`)
+        if (st.isDirectory()) await rm(path, { recursive: true, force: true })
+      }
+      await rename(tmp, path)
+      this.counts.files++
+      this.progress()
+    } catch (err) {
+      if (!closed) await handle.close().catch(() => {})
+      await unlink(tmp).catch(() => {})
+      throw err
+    }
+  }
+
+  private async setMeta (path: string, node: Node): Promise<void> {
+    if (this.root) await chown(path, node.uid, node.gid).catch(() => {})
+    await chmod(path, node.mode)
+    const time = nsToDate(node.mtimeNs)
+    await utimes(path, time, time)
+  }
+}
+
+/** A name from a snapshot must be one plain path component. */
+function checkName (name: string): void {
+  const why = badNodeName(name)
+  if (why != null) throw new InvalidInputError(`refusing to restore ${JSON.stringify(name)}: ${why}`)
+}
+
+/** A time in ns as the Date-or-seconds that utimes takes, to the microsecond. */
+function nsToDate (ns: bigint): number {
+  return Number(ns / 1000n) / 1e6
+}
+
+/**
+ * The packs a restore reads: each fetched once while in use. A pack of many
+ * blobs (small files) is kept, up to PACK_CACHE_BYTES, as the files after
+ * it likely use it too; a pack of one blob is used once.
+ */
+class PackCache {
+  private readonly kept = new Map<string, Uint8Array>()
+  private keptBytes = 0
+  private readonly fetching = new Map<string, Promise<Uint8Array>>()
+
+  constructor (private readonly components: RestorerComponents, private readonly init: RestorerInit) {}
+
+  async blob (ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const cid = CID.decode(ref.pack)
+    const pack = await this.pack(cid, ref, spread, signal)
+    return openBlob(this.components.cipher, pack, ref)
+  }
+
+  private async pack (cid: CID, ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const key = cid.toString()
+    const kept = this.kept.get(key)
+    if (kept != null) {
+      // most recently used last
+      this.kept.delete(key)
+      this.kept.set(key, kept)
+      return kept
+    }
+    let fetching = this.fetching.get(key)
+    if (fetching == null) {
+      fetching = (async () => {
+        const record = await this.components.catalog.pack(key)
+        const bytes = await this.components.fetchPack(cid, rotate(record?.holders ?? [], spread), signal)
+        if (bytes.byteLength > ref.length) this.keep(key, bytes)
+        return bytes
+      })().finally(() => { this.fetching.delete(key) })
+      this.fetching.set(key, fetching)
+    }
+    return fetching
+  }
+
+  private keep (key: string, bytes: Uint8Array): void {
+    this.kept.set(key, bytes)
+    this.keptBytes += bytes.byteLength
+    for (const [old, oldBytes] of this.kept) {
+      if (this.keptBytes <= PACK_CACHE_BYTES) break
+      this.kept.delete(old)
+      this.keptBytes -= oldBytes.byteLength
+    }
+  }
+}
+
+function rotate<T> (list: T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length])
+}
