@@ -2,7 +2,7 @@
 // network (see network.ts): MB/s of each command (wall clock, as a user sees
 // it) and the peak RSS of the CLI and of every daemon during it.
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { hashFile, writeRandomFile } from './files.js'
 import { mbps } from './stats.js'
 import type { Network } from './network.js'
@@ -64,14 +64,15 @@ export async function measureBackpack (network: Network, dir: string, bytes: num
         fail(`put ${run + 1} exited ${put.code}: ${firstLine(put.stderr)}`)
         continue
       }
-      const [entry] = JSON.parse(put.stdout) as Array<{ id: string, size: number, replicas: { actual: number } }>
+      const entry = JSON.parse(put.stdout) as { id: string, size: number, replicas: { actual: number } }
       result.put.push({ mbps: mbps(bytes, put.ms), ms: put.ms, cliRss: put.peakRss, daemonRss: putRss, cpuMs: putCpu })
       result.replicas.push(entry.replicas.actual)
       if (put.code === EXIT_DEGRADED) result.notes.push(`put ${run + 1} ${firstLine(put.stderr)}`)
 
       await network.resetPeaks()
       cpu = await network.cpu()
-      const get = await network.cli(owner, ['get', entry.id, '-o', out, '--force', '--json'], COMMAND_TIMEOUT_MS)
+      // the snapshot holds the file under its base name
+      const get = await network.cli(owner, ['get', `${entry.id}:${basename(file)}`, '-o', out, '--force', '--json'], COMMAND_TIMEOUT_MS)
       const getRss = await network.peaks()
       const getCpu = cpuUsed(cpu, await network.cpu(), get.cpuMs)
       if (get.code !== 0) {

@@ -59,12 +59,15 @@ export class Restorer {
   private readonly writes = new Set<Promise<void>>()
   private readonly dirs: Array<{ path: string, node: Node }> = []
   private readonly cache: PackCache
+  /** Blobs fetched, opened and written at once, whatever the number of files being written */
+  private readonly blobs: Semaphore
   private failure?: { err: unknown }
   private readonly root = process.getuid?.() === 0
   private readonly progress: (force?: boolean) => void
 
   constructor (private readonly components: RestorerComponents, private readonly init: RestorerInit) {
     this.cache = new PackCache(components, init)
+    this.blobs = new Semaphore(init.chunksInFlight)
     this.progress = throttled(() => {
       init.onProgress?.({ type: 'backpack:get:progress', files: this.counts.files, bytes: this.counts.size, totalFiles: init.totals?.files, totalBytes: init.totals?.bytes })
     })
@@ -156,9 +159,11 @@ export class Restorer {
       let offset = 0
       const offsets = node.content.map(ref => { const at = offset; offset += ref.plainLength; return at })
       await forEachConcurrent(node.content.keys(), this.init.chunksInFlight, async i => {
-        const plain = await this.cache.blob(node.content[i], i, this.init.signal)
-        await writeAll(handle, [plain], offsets[i])
-        this.counts.size += plain.byteLength
+        await this.blobs.run(async () => {
+          const plain = await this.cache.blob(node.content[i], i, this.init.signal)
+          await writeAll(handle, [plain], offsets[i])
+          this.counts.size += plain.byteLength
+        }, this.init.signal)
         this.progress()
       }, this.init.signal)
       if (this.root) await handle.chown(node.uid, node.gid).catch(() => {})
