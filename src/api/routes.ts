@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { InvalidInputError } from '../errors.js'
 import { badName } from '../backup/walk.js'
+import { badPattern } from '../backup/exclude.js'
 import type { Route } from './server.js'
 import type { Backpack } from '../daemon/backpack.js'
 
@@ -26,7 +27,10 @@ const putBody = z.object({
     const why = badName(name)
     if (why != null) ctx.addIssue({ code: 'custom', message: why })
   }).optional(),
-  exclude: z.array(z.string().min(1)).optional()
+  exclude: z.array(z.string().superRefine((pattern, ctx) => {
+    const why = badPattern(pattern)
+    if (why != null) ctx.addIssue({ code: 'custom', message: why })
+  })).optional()
 })
 
 const getBody = z.object({

@@ -6,6 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigError } from '../errors.js'
 import { parseSize } from '../util/size.js'
 import { DURATION_EXPECTED, parseDuration } from '../util/duration.js'
+import { badPattern } from '../backup/exclude.js'
 
 /**
  * Largest chunk the chunk protocol carries: a pack holding one blob of the
@@ -67,6 +68,7 @@ const multiaddr = checked(multiaddrProblem)
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001')
 const ms = z.number().int().nonnegative()
 const count = z.number().int().nonnegative()
+const pattern = checked(badPattern)
 const blobSize = z.number().int().min(MIN_CHUNK_SIZE_BYTES).max(MAX_BLOB_SIZE_BYTES)
 const duration = z.string().superRefine((value, ctx) => {
   if (parseDuration(value) === undefined) ctx.addIssue({ code: 'custom', message: DURATION_EXPECTED })
@@ -96,7 +98,7 @@ export const configSchema = z.object({
     if (!(c.minSize < c.avgSize && c.avgSize < c.maxSize)) ctx.addIssue({ code: 'custom', path: ['avgSize'], message: 'expected minSize < avgSize < maxSize' })
   }),
   compression: z.enum(['auto', 'off']),
-  exclude: z.array(z.string().min(1, 'expected a non-empty pattern')),
+  exclude: z.array(pattern),
   retention: z.object({
     keepLast: count.optional(),
     keepHourly: count.optional(),
@@ -108,8 +110,8 @@ export const configSchema = z.object({
   }).strict(),
   backups: z.array(z.object({
     paths: z.array(z.string().startsWith('/', 'expected an absolute path')).min(1),
-    every: duration,
-    exclude: z.array(z.string().min(1)).optional(),
+    every: duration.refine(v => (parseDuration(v) ?? 0) > 0, 'expected a duration above 0'),
+    exclude: z.array(pattern).optional(),
     priority: z.enum(['high', 'low']).optional()
   }).strict()),
   transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive, cryptoWorkers: z.number().int().min(0).max(16) }).strict(),
