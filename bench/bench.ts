@@ -3,9 +3,10 @@
 //   2. backpack put/get through the CLI on a local network of daemons
 //   3. Helia add + bitswap fetch (bench/helia, installed on first use)
 //   4. DHT provide / findProviders latency
+//   5. tree: a generated tree backed up by backpack and restic side by side
 // Prints a table and ratios; writes BENCHMARKS.md (full mode) or --out PATH.
 //
-//   node dist/bench/bench.js [--quick] [--out PATH] [--json PATH] [--only ceiling,backpack,helia,dht]
+//   node dist/bench/bench.js [--quick] [--out PATH] [--json PATH] [--only ceiling,backpack,helia,dht,tree]
 //   node dist/bench/bench.js --render REPORT.json [--out PATH]   (Markdown again from a saved report)
 // Environment: BENCH_OUT and BENCH_JSON as --out and --json. A full run also
 // saves its report to bench/results/latest.json (not committed).
@@ -23,8 +24,13 @@ import { heliaInstalled, installHelia, measureHelia } from './helia.js'
 import { Network } from './network.js'
 import { killAll } from './proc.js'
 import { machine, markdown, mib, missing, ratios, ratioTable, row, table } from './report.js'
+import { FULL_TREE, QUICK_TREE } from './tree.js'
+import { treeTable } from './tree-report.js'
+import { treeSection } from './tree-section.js'
+import type { TreePlan } from './tree-section.js'
 import { median, MiB } from './stats.js'
 import type { Report, Row } from './report.js'
+import type { TreeReport } from './tree-report.js'
 
 const BENCHMARKS_MD = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url))
 const LATEST_JSON = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url))
@@ -34,7 +40,7 @@ const ANALYSIS_MD = fileURLToPath(new URL('../../bench/ANALYSIS.md', import.meta
 async function analysis (): Promise<string | undefined> {
   return readFile(ANALYSIS_MD, 'utf8').catch(() => undefined)
 }
-const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht'] as const
+const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht', 'tree'] as const
 type Section = typeof SECTIONS[number]
 
 interface Plan {
@@ -46,10 +52,11 @@ interface Plan {
   dht: { nodes: number, trials: number }
   /** install Helia when missing (full), or skip it (quick) */
   installHelia: boolean
+  tree: TreePlan
 }
 
-const FULL: Plan = { mode: 'full', sizes: [64 * MiB, 256 * MiB, 1024 * MiB], runs: 3, replicas: [1, 3], daemons: 4, dht: { nodes: 30, trials: 15 }, installHelia: true }
-const QUICK: Plan = { mode: 'quick', sizes: [8 * MiB], runs: 1, replicas: [1, 3], daemons: 4, dht: { nodes: 10, trials: 5 }, installHelia: false }
+const FULL: Plan = { mode: 'full', sizes: [64 * MiB, 256 * MiB, 1024 * MiB], runs: 3, replicas: [1, 3], daemons: 4, dht: { nodes: 30, trials: 15 }, installHelia: true, tree: { tree: FULL_TREE, insertion: 64 * MiB, smallFiles: 100_000, daemons: 4, installRestic: true } }
+const QUICK: Plan = { mode: 'quick', sizes: [8 * MiB], runs: 1, replicas: [1, 3], daemons: 4, dht: { nodes: 10, trials: 5 }, installHelia: false, tree: { tree: QUICK_TREE, insertion: 4 * MiB, smallFiles: 2_000, daemons: 4, installRestic: false } }
 
 interface Args {
   quick: boolean
@@ -93,7 +100,9 @@ function diskNeeded (plan: Plan, only: Set<Section>): number {
   const total = plan.sizes.reduce((a, b) => a + b, 0)
   const largest = Math.max(...plan.sizes)
   const copies = only.has('backpack') ? plan.replicas.reduce((a, b) => a + b, 0) * plan.runs * total : 0
-  return copies + 4 * largest
+  // the tree: source, two restores, the restic repository and two replicas, about 8 copies of its bytes
+  const tree = only.has('tree') ? 8 * (plan.tree.tree.large.reduce((a, l) => a + l.size, 0) + plan.tree.tree.files * 16 * 1024) + 4 * plan.tree.insertion : 0
+  return copies + 4 * largest + tree
 }
 
 async function ceilingRows (plan: Plan): Promise<Row[]> {
@@ -223,6 +232,7 @@ async function main (): Promise<void> {
   const loadStart = loadavg()[0]
   const notes = methodNotes(plan)
   const rows: Row[] = []
+  let tree: TreeReport | undefined
   try {
     const fs = await statfs(tmp)
     const need = diskNeeded(plan, args.only)
@@ -232,6 +242,7 @@ async function main (): Promise<void> {
     if (args.only.has('backpack')) rows.push(...await backpackRows(plan, tmp, notes))
     if (args.only.has('helia')) rows.push(...await heliaRows(plan, tmp, notes))
     if (args.only.has('dht')) rows.push(...await dhtRows(plan))
+    if (args.only.has('tree')) tree = await treeSection(plan.tree, tmp, log)
   } finally {
     killAll()
     await rm(tmp, { recursive: true, force: true })
@@ -245,9 +256,11 @@ async function main (): Promise<void> {
     machine: { ...machine(), load: { start: loadStart, end: loadavg()[0] } },
     rows,
     ratios: ratios(rows, plan.sizes.map(mib)),
-    notes
+    notes,
+    tree
   }
   process.stdout.write(`${table(rows)}\n\n${ratioTable(report.ratios)}\n`)
+  if (tree != null) process.stdout.write(`\n${treeTable(tree, report.command)}\n`)
   if (args.out != null) {
     await writeFile(args.out, markdown(report, await analysis()))
     log(`wrote ${args.out}`)

@@ -82,19 +82,20 @@ export interface RunResult {
 }
 
 /**
- * Run `node ARGS` to completion, timing it and taking its peak RSS and CPU
- * time (`/usr/bin/time -f '%M %U %S'` when present, else polling VmHWM and
- * no CPU time).
+ * Run `node ARGS` (or `command ARGS`) to completion, timing it and taking its
+ * peak RSS and CPU time (`/usr/bin/time -f '%M %U %S'` when present, else
+ * polling VmHWM and no CPU time).
  */
-export async function runMeasured (args: string[], options: { cwd?: string, timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runMeasured (args: string[], options: { cwd?: string, timeoutMs?: number, command?: string, env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   const useTime = hasTimeBin()
   const dir = useTime ? await mkdtemp(join(tmpdir(), 'backpack-bench-time-')) : undefined
   const rssFile = dir != null ? join(dir, 'rss') : ''
-  const argv = useTime ? [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, process.execPath, ...args] : [process.execPath, ...args]
+  const command = options.command ?? process.execPath
+  const argv = useTime ? [TIME_BIN, '-f', '%M %U %S', '-o', rssFile, command, ...args] : [command, ...args]
   try {
     const started = performance.now()
     // its own process group, so that a timeout kills node under /usr/bin/time too
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     live.add(child)
     groups.add(child)
     const watcher = useTime ? undefined : new PeakRssWatcher(child.pid ?? -1)

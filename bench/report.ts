@@ -1,11 +1,13 @@
 // The benchmark's results: rows, ratios, the printed table and BENCHMARKS.md.
 import { cpus, release, totalmem } from 'node:os'
 import { median } from './stats.js'
+import { treeTable } from './tree-report.js'
+import type { TreeReport } from './tree-report.js'
 
 export type Status = 'ok' | 'not available' | 'skipped' | 'failed'
 
 export interface Row {
-  /** ceiling | backpack | helia | dht */
+  /** ceiling | backpack | helia | dht (the tree section has its own table: TreeReport) */
   group: string
   /** e.g. `get r3 256 MiB`; stable keys the test looks for */
   name: string
@@ -46,6 +48,8 @@ export interface Report {
   rows: Row[]
   ratios: Ratio[]
   notes: string[]
+  /** the tree section (absent when it did not run) */
+  tree?: TreeReport
 }
 
 export function machine (): Machine {
@@ -216,7 +220,13 @@ ${report.mode === 'full' ? `
 
 ${targets(report.rows).map(t => `- ${t}`).join('\n')}
 ` : ''}
-## How it is measured
+${report.tree != null ? `## Tree
+
+${treeTable(report.tree, report.command)}
+
+${report.tree.notes.map(n => `- ${n}`).join('\n')}
+
+` : ''}## How it is measured
 
 ${report.notes.map(n => `- ${n}`).join('\n')}
 ${analysis != null ? `\n${analysis.trim()}\n` : ''}

@@ -13,6 +13,8 @@ const BENCH = fileURLToPath(new URL('../../bench/bench.js', import.meta.url))
 const BENCHMARKS_MD = fileURLToPath(new URL('../../../BENCHMARKS.md', import.meta.url))
 const QUICK_TIMEOUT_MS = 5 * 60_000
 
+interface Cell { status: string, value?: number, note?: string }
+interface TreeReport { tree: { files: number }, restic: { status: string, version?: string }, rows: Array<{ name: string, backpack: Cell, restic?: Cell }> }
 interface Row { group: string, name: string, unit: string, runs: number[], median: number, rss: Record<string, number>, status: string, note?: string, cpu?: number[] }
 
 async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
@@ -42,7 +44,7 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
       const result = await run(['--quick', '--out', out, '--json', json])
       assert.equal(result.code, 0, result.stderr)
 
-      const report = JSON.parse(await readFile(json, 'utf8')) as { mode: string, rows: Row[], ratios: Array<{ name: string, value: number }> }
+      const report = JSON.parse(await readFile(json, 'utf8')) as { mode: string, rows: Row[], ratios: Array<{ name: string, value: number }>, tree?: TreeReport }
       assert.equal(report.mode, 'quick')
       const rows = new Map(report.rows.map(r => [r.name, r]))
       const measured = (name: string): Row => {
@@ -81,7 +83,22 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
         assert.ok((ratios.get(name) ?? 0) > 0, `ratio ${name}`)
       }
 
+      // the tree section: every row there, each measured or failed with a reason
+      // (the backpack side fails until the CLI speaks contract v2); restic's real when installed
+      const tree = report.tree
+      assert.ok(tree != null, 'tree section missing')
+      assert.ok(tree.tree.files >= 500, `tree of ${tree.tree.files} files`)
+      for (const name of ['first put', 'unchanged put', 'put after one change', 'restore', 'bytes stored']) {
+        const r: TreeReport['rows'][number] | undefined = tree.rows.find(x => x.name === name)
+        assert.ok(r != null, `tree row ${name} missing`)
+        for (const c of [r.backpack, r.restic]) {
+          assert.ok(c != null && (c.status === 'ok' ? (c.value ?? -1) >= 0 : c.note != null), `tree ${name}: ${JSON.stringify(c)}`)
+        }
+        if (tree.restic.status === 'ok') assert.equal(r.restic?.status, 'ok', `tree ${name} restic: ${r.restic?.note ?? ''}`)
+      }
+
       const md = await readFile(out, 'utf8')
+      assert.match(md, /tree: backpack vs restic \(same tree, same run\)/)
       assert.match(md, /\| put r3 8 MiB \| [\d.]+ MB\/s \|/)
       assert.match(md, /\| findProviders \(10 nodes\) \| [\d.]+ ms \|/)
       assert.match(md, /\| ceiling 8 MiB \| [\d.]+ \|  \| \d+ MB\/s \| [\d.]+ MB\/s \|/)
