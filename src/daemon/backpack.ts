@@ -29,7 +29,6 @@ import { parseDuration } from '../util/duration.js'
 import { PutJournal, RestoreJournal } from '../backup/journal.js'
 import type { ProgressFn } from '../backup/index.js'
 import { pathExists } from '../util/fs.js'
-import { CryptoPool } from '../chunking/crypto-pool.js'
 import { updateRepoConfig } from '../repo/config.js'
 import { repoPaths } from '../repo/index.js'
 import type { ReclaimResult } from '../replication/reclaim.js'
@@ -112,7 +111,6 @@ export class Backpack {
   readonly leases: LeaseCollector
   readonly scrubber: Scrubber
   readonly mesh: Mesh
-  readonly crypto: CryptoPool
   private readonly groupLookup: GroupLookup
   readonly scheduler: Scheduler
   private reclaimTimer?: NodeJS.Timeout
@@ -137,7 +135,6 @@ export class Backpack {
     this.catalog = new Catalog({ datastore })
     this.journal = new PutJournal({ datastore })
     this.restores = new RestoreJournal({ datastore })
-    this.crypto = new CryptoPool(keys.dataSecret, config.transfer.cryptoWorkers)
     this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
       onMoved: async (from, to, cids) => { await this.moved(from, to, cids.map(String)) },
@@ -307,7 +304,6 @@ export class Backpack {
     await this.peers.stop()
     await this.handler.stop()
     await this.client.stop()
-    await this.crypto.stop()
     await this.store.stop()
   }
 

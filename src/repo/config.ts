@@ -114,7 +114,7 @@ export const configSchema = z.object({
     exclude: z.array(pattern).optional(),
     priority: z.enum(['high', 'low']).optional()
   }).strict()),
-  transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive, cryptoWorkers: z.number().int().min(0).max(16) }).strict(),
+  transfer: z.object({ chunksInFlight: z.number().int().min(1).max(256), requestTimeoutMs: positive }).strict(),
   replication: z.object({
     priority: z.enum(['high', 'low']),
     repairIntervalMs: positive,
