@@ -21,9 +21,9 @@ export type CompressionMode = 'auto' | 'off'
 export const COMPRESSION_LEVEL = 1
 
 /**
- * Blobs smaller than this are kept as they are: a frame's header, block
- * header and framing take about a dozen bytes, and a call costs tens of
- * microseconds for a saving of a few bytes at best.
+ * Blobs smaller than this are kept as they are: a frame adds 9 bytes, and
+ * 16-64 bytes of text were measured to come out larger, while a call costs
+ * tens of microseconds.
  */
 export const MIN_COMPRESS_BYTES = 64
 
