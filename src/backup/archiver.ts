@@ -25,6 +25,7 @@ import type { CompressionMode } from '../chunking/compress.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement, PlacementSession } from '../replication/placement.js'
 import { Packer } from './packer.js'
+import type { ProgressFn } from '../util/progress.js'
 
 const log = logger('backpack:archiver')
 
@@ -55,7 +56,7 @@ export interface ArchiverInit {
   pending: PendingPut
   session: PlacementSession
   signal?: AbortSignal
-  onProgress?: (event: PutProgressEvent) => void
+  onProgress?: ProgressFn
   /** A line for the user: a skipped special file, an unreadable one, a file changed while read */
   onWarning: (line: string) => void
 }
@@ -72,7 +73,6 @@ export interface PutCounts {
   added: number
 }
 
-export type PutProgressEvent = { type: 'backpack:put:progress' } & Omit<PutCounts, 'added'> & { bytes: number, added: number }
 
 interface Source { path: string, name: string }
 

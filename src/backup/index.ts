@@ -23,10 +23,11 @@ import type { Fetcher } from '../replication/fetcher.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
 import type { PeerId } from '@libp2p/interface'
+import type { ProgressFn } from '../util/progress.js'
 
 const log = logger('backpack:backups')
 
-export type ProgressFn = (event: Record<string, unknown>) => void
+export type { ProgressFn } from '../util/progress.js'
 
 export interface BackupComponents {
   peerId: PeerId

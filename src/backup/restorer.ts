@@ -15,6 +15,7 @@ import type { Catalog } from './catalog.js'
 import type { Trees } from './trees.js'
 import type { DataCipher } from '../chunking/cipher.js'
 import type { RestoreJournal } from './journal.js'
+import type { ProgressFn } from '../util/progress.js'
 
 const log = logger('backpack:restore')
 
@@ -36,7 +37,7 @@ export interface RestorerInit {
   force: boolean
   chunksInFlight: number
   signal?: AbortSignal
-  onProgress?: (event: { type: 'backpack:get:progress', files: number, bytes: number, totalFiles?: number, totalBytes?: number }) => void
+  onProgress?: ProgressFn
   /** Totals, when known (a whole snapshot) */
   totals?: { files: number, bytes: number }
 }

@@ -10,7 +10,6 @@ export class ProgressBar {
   private bar?: cliProgress.SingleBar
   private readonly enabled: boolean
   private started = 0
-  private readonly totals = new Map<string, { done: number, total: number }>()
 
   constructor (options: { json?: boolean }) {
     this.enabled = process.stderr.isTTY === true && options.json !== true
@@ -18,7 +17,7 @@ export class ProgressBar {
 
   onEvent = (event: any): void => {
     if (!this.enabled || typeof event?.type !== 'string') return
-    const { done, total, line } = describe(event, this.totals)
+    const { done, total, line } = describe(event)
     if (this.bar == null) {
       this.started = Date.now()
       this.bar = new cliProgress.SingleBar({
@@ -42,7 +41,7 @@ export class ProgressBar {
 }
 
 /** Bytes done, the total when known, and the words of one event. */
-function describe (event: any, totals: Map<string, { done: number, total: number }>): { done: number, total?: number, line: string } {
+function describe (event: any): { done: number, total?: number, line: string } {
   switch (event.type) {
     case 'backpack:put:progress':
       return { done: Number(event.bytes) || 0, line: `${event.files} files, ${mb(event.size)} so far (${event.unchanged} unchanged), ${mb(event.added)} added` }
@@ -53,17 +52,10 @@ function describe (event: any, totals: Map<string, { done: number, total: number
     }
     case 'backpack:verify:progress':
       return { done: Number(event.done) || 0, total: Number(event.total) || 0, line: `${mb(event.done)} of ${mb(event.total)} checked` }
-    default: {
-      // reclaim: per-name files and bytes
-      const name = String(event.name ?? '')
-      const entry = totals.get(name) ?? { done: 0, total: Number(event.total) || 0 }
-      if (String(event.type).endsWith(':bytes')) entry.done = Number(event.done) || 0
-      totals.set(name, entry)
-      let done = 0
-      let total = 0
-      for (const t of totals.values()) { done += t.done; total += t.total }
-      return { done, total, line: `${mb(done)} of ${mb(total)}` }
-    }
+    case 'backpack:reclaim:progress':
+      return { done: Number(event.done) || 0, total: Number(event.total) || 0, line: `${mb(event.done)} of ${mb(event.total)} handed on` }
+    default:
+      return { done: 0, line: String(event.type) }
   }
 }
 

@@ -9,7 +9,7 @@ import type { ChunkClient } from '../protocol/client.js'
 import type { ChunkStore } from '../store/index.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import type { ProgressFn } from '../backup/index.js'
+import type { ProgressFn } from '../util/progress.js'
 
 const log = logger('backpack:reclaim')
 
@@ -66,8 +66,8 @@ export class Reclaimer {
     // progress: bytes freed of those to free
     const start = store.used
     const total = start - store.limit
-    const progress = throttled(() => { onProgress?.({ type: 'reclaim:bytes', name: 'reclaim', done: Math.min(total, start - store.used), total }) })
-    onProgress?.({ type: 'reclaim:file', name: 'reclaim', total })
+    const progress = throttled(() => { onProgress?.({ type: 'backpack:reclaim:progress', done: Math.min(total, start - store.used), total }) })
+    onProgress?.({ type: 'backpack:reclaim:progress', done: 0, total })
 
     const owners = new Map<string, { cid: CID, owners: string[] }>()
     for await (const held of store.held()) {

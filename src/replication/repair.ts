@@ -5,7 +5,7 @@ import type { Catalog, PackRecord } from '../backup/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
 import type { PeerId } from '@libp2p/interface'
-import type { ProgressFn } from '../backup/index.js'
+import type { ProgressFn } from '../util/progress.js'
 
 const log = logger('backpack:repair')
 
