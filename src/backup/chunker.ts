@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { readPieces } from '../chunking/index.js'
+import { readCdcChunks } from '../chunking/fastcdc.js'
 
 export interface ChunkingInit {
   /** `cdc`: content-defined (FastCDC); `fixed`: pieces of `size` bytes */
@@ -22,6 +23,9 @@ export async function * fileBlobs (path: string, size: number, chunking: Chunkin
     if (bytes.byteLength > 0) yield bytes
     return
   }
-  const pieceSize = chunking.method === 'fixed' ? chunking.size : chunking.avgSize
-  for await (const piece of readPieces(path, pieceSize, { signal })) yield piece.bytes
+  if (chunking.method === 'cdc') {
+    for await (const chunk of readCdcChunks(path, chunking, { signal })) yield chunk.bytes
+    return
+  }
+  for await (const piece of readPieces(path, chunking.size, { signal })) yield piece.bytes
 }
