@@ -185,21 +185,25 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
       assert.match(full.stderr, /^error: no space left on this node's disk: /)
       assert.ok(owner.running, 'the node keeps running')
-      // the copies it sent before it failed are dropped, though no tombstone could be written
+      assert.deepEqual(await owner.json(['ls']), [], 'no snapshot of the failed put')
+      // the copies it sent before it failed (if any) are dropped, though no tombstone could be written
       let most = 0
+      let held = 0
       await waitFor(async () => {
-        const held = (await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).reduce((a, b) => a + b, 0)
+        held = (await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).reduce((a, b) => a + b, 0)
         most = Math.max(most, held)
-        return most > 0 && held === 0
-      }, 20_000, 'the holders to drop the copies of the failed put')
+        return held === 0
+      }, 20_000, 'the holders to drop the copies of the failed put').catch(err => {
+        throw new Error(`${err.message}: ${held} chunks still held (at most ${most} seen)`)
+      })
 
       // the user frees some room: no restart needed
       await rm(filler)
       const put = await runCli(['put', file, '--replicas', '1', '--json', '--repo', owner.repo])
       assert.equal(put.code, 0, put.stderr)
-      const [{ id }] = JSON.parse(put.stdout)
+      const { id } = JSON.parse(put.stdout)
       const out = join(dir, 'a.out')
-      const get = await runCli(['get', id, '-o', out, '--repo', owner.repo])
+      const get = await runCli(['get', `${id}:a.bin`, '-o', out, '--repo', owner.repo])
       assert.equal(get.code, 0, get.stderr)
       assert.equal(await sha256File(out), hash)
     })
@@ -228,16 +232,17 @@ describe('a disk that fills up', { timeout: 120_000 }, () => {
       // the CLI outside the daemon's namespace: only the daemon writes the file
       const put = await runCli(['put', file, '--replicas', '1', '--json', '--repo', owner.repo])
       assert.equal(put.code, 0, put.stderr)
-      const [{ id }] = JSON.parse(put.stdout)
+      const { id } = JSON.parse(put.stdout)
 
-      const full = await runCli(['get', id, '-o', join(small, 'big.bin'), '--repo', owner.repo])
+      const full = await runCli(['get', `${id}:big.bin`, '-o', join(small, 'big.bin'), '--repo', owner.repo])
       assert.equal(full.code, 1, full.stderr)
       assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
-      assert.match(full.stderr, /^error: no space left on the disk of .*big\.bin/)
+      // the disk named by the file or the directory it goes into
+      assert.match(full.stderr, /^error: no space left on the disk of .*(big\.bin|small)\b/)
       assert.deepEqual(await readdir(inNamespaceOf(owner, small)), [], 'no partial or temporary file')
 
       const out = join(dir, 'out.bin')
-      const again = await runCli(['get', id, '-o', out, '--repo', owner.repo])
+      const again = await runCli(['get', `${id}:big.bin`, '-o', out, '--repo', owner.repo])
       assert.equal(again.code, 0, again.stderr)
       assert.equal(await sha256File(out), hash)
     })

@@ -42,7 +42,7 @@ describe('self-healing across five nodes', () => {
   it('verify brings every chunk back to the desired count after kill -9 of a holder', async () => {
     const file = join(dir, 'heal.bin')
     const hash = await randomFile(file, 6 * MiB)
-    const [put] = await owner.json(['put', file, '--replicas', '2'])
+    const put = await owner.json(['put', file, '--replicas', '2'])
     assert.deepEqual(put.replicas, { desired: 2, actual: 2 })
     const before = await copies(others)
     // kill the holder with the most chunks
@@ -62,15 +62,21 @@ describe('self-healing across five nodes', () => {
     for (const cid of before.keys()) assert.ok((after.get(cid) ?? 0) >= 2, `${cid} has ${after.get(cid) ?? 0} living copies`)
 
     const out = join(dir, 'heal.out')
-    await owner.json(['get', put.id, '-o', out])
+    await owner.json(['get', `${put.id}:heal.bin`, '-o', out])
     assert.equal(await sha256File(out), hash)
-    const ls = await owner.json(['ls', 'heal.bin'])
-    assert.deepEqual(ls[0].replicas, { desired: 2, actual: 2 })
-    // its progress, through the API: each backup's bytes once checked
+    const ls = await owner.json(['ls'])
+    assert.deepEqual(ls.find((e: any) => e.id === put.id).replicas, { desired: 2, actual: 2 })
+    // its progress, through the API: the bytes of the chunks checked, of all of them
     const events: any[] = []
-    await (await ApiClient.forRepo(owner.repo)).call('verify', {}, { onProgress: event => { events.push(event) } })
-    assert.deepEqual(events.filter(e => e.type === 'verify:file'), [{ type: 'verify:file', name: 'heal.bin', total: 6 * MiB }])
-    assert.deepEqual(events.at(-1), { type: 'verify:bytes', name: 'heal.bin', done: 6 * MiB, total: 6 * MiB })
+    const again = await (await ApiClient.forRepo(owner.repo)).call('verify', {}, { onProgress: event => { events.push(event) } })
+    assert.deepEqual(again.map((r: any) => [r.id, r.replicas, r.repaired]), [[put.id, { desired: 2, actual: 2 }, 0]])
+    const progress = events.filter(e => e.type === 'backpack:verify:progress')
+    assert.ok(progress.length >= 2, JSON.stringify(events))
+    const total = progress[0].total
+    assert.equal(progress[0].done, 0)
+    assert.ok(total >= 6 * MiB && total < 6 * MiB + 64 * 1024, `total ${total}`)
+    for (const [i, e] of progress.slice(1).entries()) assert.ok(e.done >= progress[i].done && e.total === total, 'progress only grows')
+    assert.deepEqual(progress.at(-1), { type: 'backpack:verify:progress', done: total, total })
     // bring the dead node back for the next tests
     await dead.start({ bootstrap: [owner.addrs[0]], config })
     await net.waitConnected()
@@ -109,8 +115,8 @@ describe('self-healing across five nodes', () => {
     const check = await owner.run(['verify', '--json'])
     assert.equal(check.code, 0, check.stderr)
     for (const r of JSON.parse(check.stdout)) {
-      assert.ok(r.replicas.actual >= r.replicas.desired, `${r.name} ${r.replicas.actual}/${r.replicas.desired}`)
-      assert.equal(r.repaired, 0, `${r.name} needed repair: reclaim lowered its count`)
+      assert.ok(r.replicas.actual >= r.replicas.desired, `${r.id} ${r.replicas.actual}/${r.replicas.desired}`)
+      assert.equal(r.repaired, 0, `${r.id} needed repair: reclaim lowered its count`)
     }
     const out = join(dir, 'reclaim.out')
     await owner.json(['get', 'reclaim.bin', '-o', out])
@@ -125,7 +131,9 @@ describe('self-healing across five nodes', () => {
     for (const e of await owner.json(['ls'])) {
       const r = await owner.run(['rm', e.id])
       assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, `removed snapshot ${e.id}\n`)
     }
+    assert.deepEqual(await owner.json(['ls']), [])
     let usage: number[] = []
     await waitFor(async () => {
       usage = await Promise.all(others.map(used))
@@ -134,15 +142,17 @@ describe('self-healing across five nodes', () => {
 
     const file = join(dir, 'rm.bin')
     await randomFile(file, 3 * MiB)
-    const [put] = await owner.json(['put', file, '--replicas', '3'])
+    const put = await owner.json(['put', file, '--replicas', '3'])
     const holders = []
     for (const n of others) if (await used(n) > 0) holders.push(n)
     assert.ok(holders.length >= 3)
     const offline = holders[0]
     assert.equal(await offline.stop(), 0)
 
-    const rm = await owner.run(['rm', put.id])
+    // by a prefix of the id
+    const rm = await owner.run(['rm', put.id.slice(0, 12)])
     assert.equal(rm.code, 0, rm.stderr)
+    assert.equal(rm.stdout, `removed snapshot ${put.id}\n`)
     assert.match(rm.stderr, /offline/)
     for (const n of holders.slice(1)) {
       assert.equal(await used(n), 0)
@@ -159,16 +169,17 @@ describe('self-healing across five nodes', () => {
     assert.ok(Date.now() - started < 20_000)
   })
 
-  it('rm keeps chunks that another backup of the same owner still uses', async () => {
+  it('rm keeps chunks that another snapshot of the same owner still uses', async () => {
     const file = join(dir, 'shared.bin')
     const hash = await randomFile(file, 2 * MiB)
-    const [a] = await owner.json(['put', file, '--replicas', '2'])
-    const [b] = await owner.json(['put', file, '--replicas', '2', '--name', 'shared-copy.bin'])
+    const a = await owner.json(['put', file, '--replicas', '2'])
+    const b = await owner.json(['put', file, '--replicas', '2', '--name', 'shared-copy.bin'])
     assert.notEqual(a.id, b.id)
     const r = await owner.run(['rm', a.id])
     assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual((await owner.json(['ls'])).map((e: any) => e.id), [b.id])
     const out = join(dir, 'shared.out')
-    await owner.json(['get', b.id, '-o', out])
+    await owner.json(['get', `${b.id}:shared-copy.bin`, '-o', out])
     assert.equal(await sha256File(out), hash)
   })
 })

@@ -68,9 +68,9 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
   it('records the new holder of a copy it had at the old one, which keeps it and serves the get', async () => {
     const file = join(await net.dir(), 'moved.bin')
     const hash = await randomFile(file, 3 * CHUNK)
-    const [put] = await owner.json(['put', file, '--replicas', '1'])
+    const put = await owner.json(['put', file, '--replicas', '1'])
     assert.deepEqual(put.replicas, { desired: 1, actual: 1 })
-    // every chunk of the backup, wherever it went: hand each one on to the other holder
+    // every chunk of the snapshot, wherever it went: hand each one on to the other holder
     const moved: Array<{ cid: CID, to: number }> = []
     for (const [from, holder] of holders.entries()) {
       for await (const { cid, owner: held } of holder.store!.held()) {
@@ -78,7 +78,7 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
       }
     }
     for (const { cid, to } of moved) await handOn(1 - to, to, cid, await holders[1 - to].store!.get(cid))
-    assert.ok(moved.length >= 4, `3 data chunks and a manifest were handed on (${moved.length})`)
+    assert.ok(moved.length >= 4, `the data chunks, a tree pack, the tree index and the snapshot were handed on (${moved.length})`)
     // the old copies go, as after a reclaim
     for (const [from, holder] of holders.entries()) {
       for (const { cid, to } of moved) if (to !== from) await holder.store!.release(cid, owner.peerId)
@@ -88,7 +88,7 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
     for (const { cid, to } of moved) assert.equal(await holders[to].store!.has(cid), true, `${cid} kept at its new holder`)
     // only the new holders have the chunks now: the get works only if the catalog follows
     const out = join(await net.dir(), 'out.bin')
-    const got = await owner.run(['get', put.id, '-o', out])
+    const got = await owner.run(['get', `${put.id}:moved.bin`, '-o', out])
     assert.equal(got.code, 0, got.stderr)
     assert.equal(await sha256File(out), hash)
   })

@@ -74,13 +74,15 @@ describe('three nodes joined through a bootstrap address', () => {
     const [node] = nodes
     const status = await node.json(['status'])
     // the contract's keys, and `memory`, which the contract allows as an addition
-    assert.deepEqual(sortedKeys(status), ['addrs', 'backups', 'memory', 'peerId', 'peers', 'storage'])
+    assert.deepEqual(sortedKeys(status), ['addrs', 'degraded', 'memory', 'peerId', 'peers', 'schedule', 'snapshots', 'storage'])
     assert.ok(status.memory.rss > 0)
     assert.deepEqual(sortedKeys(status.storage), ['limit', 'used'])
     assert.equal(status.peerId, node.peerId)
     assert.deepEqual([...status.addrs].sort(), [...node.addrs].sort())
     assert.equal(status.peers, 2)
-    assert.equal(status.backups, 0)
+    assert.equal(status.snapshots, 0)
+    assert.equal(status.degraded, 0)
+    assert.deepEqual(status.schedule, [])
     assert.equal(status.storage.used, 0)
     assert.equal(status.storage.limit, 10 * 1024 ** 3, 'the default limit from config/default.json')
     // plain output names the same peer id

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_CONFIG_PATH } from '../../src/repo/config.js'
@@ -32,4 +32,21 @@ export async function storedChunks (repo: string): Promise<string[]> {
 /** Path of a stored chunk file in a repo. */
 export function chunkPath (repo: string, cid: string): string {
   return join(repo, 'chunks', cid.slice(-2), cid)
+}
+
+/** Total bytes of the chunk files in a repo's store. */
+export async function storedBytes (repo: string): Promise<number> {
+  let total = 0
+  for (const cid of await storedChunks(repo)) total += (await stat(chunkPath(repo, cid)).catch(() => ({ size: 0 }))).size
+  return total
+}
+
+/** Each stored chunk of a repo with its size in bytes. */
+export async function storedSizes (repo: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const cid of await storedChunks(repo)) {
+    const st = await stat(chunkPath(repo, cid)).catch(() => undefined)
+    if (st != null) out.set(cid, st.size)
+  }
+  return out
 }
