@@ -115,7 +115,7 @@ export class Backups {
     if (request.paths.length === 0) throw new InvalidInputError('nothing to back up: give one or more paths')
     if (request.name != null && request.paths.length > 1) throw new InvalidInputError('--name takes a single path')
     const sources = request.paths.map(p => resolve(p))
-    const entries = sources.map(path => ({ path, name: request.name ?? (basename(path) === '' ? '' : basename(path)) }))
+    const entries = sources.map(path => ({ path, name: request.name ?? basename(path) }))
     for (const e of entries) {
       if (e.name === '') throw new InvalidInputError(`cannot back up ${e.path} as a whole: give the paths below it`)
       const st = await lstat(e.path).catch((err: NodeJS.ErrnoException) => {
@@ -130,6 +130,7 @@ export class Backups {
     const excluder = createExcluder([...this.init.exclude, ...(request.exclude ?? [])])
     return this.lock.run(async () => {
       const { catalog } = this.components
+      await this.components.deletes.finishAbandoned()
       const key = sourcesKey(sources)
       const parent = (await catalog.snapshots()).find(s => sourcesKey(s.sources) === key)
       const parentRoot = parent != null

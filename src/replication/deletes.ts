@@ -35,9 +35,26 @@ export interface RemoveResult {
  * dropped here is never one a put is reusing.
  */
 export class Deletes {
+  /**
+   * Failed puts whose records could not be forgotten (a full disk): their
+   * chunks were dropped from the holders, so no put may reuse them. Tried
+   * again before the next put or delete.
+   */
+  private readonly unfinished = new Set<PendingPut>()
+
   constructor (private readonly components: DeletesComponents, private readonly init: { graceMs?: number } = {}) {}
 
+  /** Forget the records of failed puts that could not be forgotten before; throws while it still cannot. */
+  async finishAbandoned (): Promise<void> {
+    for (const put of [...this.unfinished]) {
+      this.unfinished.delete(put)
+      await this.abandon(put, 0)
+      if (this.unfinished.has(put)) throw new Error('the records of a failed put cannot be forgotten yet (is the disk full?)')
+    }
+  }
+
   async removeSnapshots (ids: string[]): Promise<RemoveResult> {
+    await this.finishAbandoned()
     const { catalog } = this.components
     const removed = new Set(ids)
     const needed = await catalog.needed(removed)
@@ -75,7 +92,8 @@ export class Deletes {
       // no room for tombstones (a full disk, which may be why the put failed): tell the holders now
       log('could not queue the drops of an interrupted put (%s); telling %d holders now', err.message, byHolder.size)
       await Promise.all([...byHolder].map(async ([holder, cids]) => this.components.outbox.deleteNow(holder, [...cids]).catch(() => {})))
-      await put.end().catch(() => {})
+      // its records stay until they can be forgotten: the next put must not reuse what they name
+      this.unfinished.add(put)
       return
     }
     await put.end()

@@ -96,9 +96,9 @@ describe('self-healing across five nodes', () => {
     const client = await ApiClient.forRepo(holder.repo)
     const reclaimed = await client.call('reclaim', { limit: 0 }, { onProgress: event => { events.push(event) } })
     assert.equal(reclaimed.used, 0)
-    assert.deepEqual(events[0], { type: 'reclaim:file', name: 'reclaim', total: before })
+    assert.deepEqual(events[0], { type: 'backpack:reclaim:progress', done: 0, total: before })
     const last = events[events.length - 1]
-    assert.deepEqual(last, { type: 'reclaim:bytes', name: 'reclaim', done: before, total: before })
+    assert.deepEqual(last, { type: 'backpack:reclaim:progress', done: before, total: before })
     for (const [i, e] of events.slice(1).entries()) assert.ok(e.done >= (events[i].done ?? 0), 'progress only grows')
     // the CLI: nothing left to hand on
     const result = await holder.run(['reclaim', '0'])

@@ -157,6 +157,21 @@ describe('snapshots across four nodes', () => {
     }
   })
 
+  it('leaves out what --exclude names (gitignore patterns, matched inside the snapshot), and refuses a malformed pattern with exit 2', async () => {
+    const src = join(dir, 'ex')
+    for (const d of ['raw/deep', 'cache', 'keep/cache', 'keep/sub']) await mkdir(join(src, d), { recursive: true })
+    for (const f of ['a.txt', 'b.tmp', 'raw/x.jpg', 'raw/deep/y.jpg', 'cache/c.bin', 'keep/cache/d.bin', 'keep/sub/e.tmp', 'keep/sub/f.txt']) await writeFile(join(src, f), f)
+    const put = await owner.run(['put', src, '--replicas', '2', '--exclude', '*.tmp', '--exclude', 'cache/', '--exclude', '/ex/raw/**', '--json'])
+    assert.equal(put.code, 0, put.stderr)
+    const snap = JSON.parse(put.stdout)
+    assert.equal(snap.files, 2, 'a.txt and keep/sub/f.txt')
+    const listed = (await owner.json(['ls', `${snap.id as string}:ex`])).map((e: any) => e.path)
+    assert.deepEqual(listed, ['ex', 'ex/a.txt', 'ex/keep', 'ex/keep/sub', 'ex/keep/sub/f.txt', 'ex/raw'])
+    const bad = await owner.run(['put', src, '--exclude', '#comment'])
+    assert.equal(bad.code, 2, bad.stderr)
+    oneLine(bad)
+  })
+
   it('a file deleted between two snapshots is in the first\'s restore only; an unchanged put sends only its snapshot chunk; ls lists each snapshot once', async () => {
     const src = join(dir, 'docs')
     await mkdir(src)
