@@ -24,7 +24,8 @@ export async function * fileBlobs (path: string, size: number, chunking: Chunkin
     return
   }
   if (chunking.method === 'cdc') {
-    for await (const chunk of readCdcChunks(path, chunking, { signal })) yield chunk.bytes
+    // windows of the largest chunk: the reader holds two, not two of 16 MiB
+    for await (const chunk of readCdcChunks(path, chunking, { signal, windowBytes: chunking.maxSize })) yield chunk.bytes
     return
   }
   for await (const piece of readPieces(path, chunking.size, { signal })) yield piece.bytes

@@ -20,6 +20,8 @@ import type { DataCipher } from '../chunking/cipher.js'
 import type { CompressionMode } from '../chunking/compress.js'
 import type { Deletes } from '../replication/deletes.js'
 import type { Fetcher } from '../replication/fetcher.js'
+import { streamChunk } from '../replication/fetcher.js'
+import type { ChunkClient } from '../protocol/client.js'
 import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
 import type { PeerId } from '@libp2p/interface'
@@ -36,6 +38,8 @@ export interface BackupComponents {
   journal: PutJournal
   restores: RestoreJournal
   fetcher: Fetcher
+  /** Streams large chunks of a restore straight into their file */
+  client: Pick<ChunkClient, 'getInto'>
   peers: BackpackPeers
   placement: Placement
   deletes: Deletes
@@ -348,7 +352,8 @@ export class Backups {
       catalog: this.components.catalog,
       trees: this.trees,
       restores: this.components.restores,
-      fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal)
+      fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal),
+      streamPack: async (cid, holders, sink, signal) => { await streamChunk(this.components.fetcher, this.components.client, cid, { holders, sink, signal }) }
     }, {
       force: request.force === true,
       chunksInFlight: this.init.chunksInFlight,

@@ -3,9 +3,11 @@ import { chmod, chown, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink,
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import { FileExistsError, InvalidInputError, NoSpaceError, isDiskFull } from '../errors.js'
+import { BadHashError, FileExistsError, InvalidInputError, NoSpaceError, isDiskFull } from '../errors.js'
+import { cidChecker } from '../chunking/index.js'
+import { LocalFailure } from '../replication/fetcher.js'
 import { Semaphore, forEachConcurrent } from '../util/concurrency.js'
-import { writeAll } from '../util/fs.js'
+import { PendingWrites, writeAll } from '../util/fs.js'
 import { throttled } from '../util/progress.js'
 import { openBlob } from './blobs.js'
 import { badNodeName } from './trees.js'
@@ -16,6 +18,9 @@ import type { Trees } from './trees.js'
 import type { DataCipher } from '../chunking/cipher.js'
 import type { RestoreJournal } from './journal.js'
 import type { ProgressFn } from '../util/progress.js'
+import type { ChunkSink } from '../replication/fetcher.js'
+import type { PeerId } from '@libp2p/interface'
+import type { FileHandle } from 'node:fs/promises'
 
 const log = logger('backpack:restore')
 
@@ -31,6 +36,8 @@ export interface RestorerComponents {
   restores: RestoreJournal
   /** A pack's bytes from the network, checked against its CID */
   fetchPack: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
+  /** A pack streamed from the network into a sink made for each peer tried */
+  streamPack: (cid: CID, holders: string[], sink: (peer: PeerId) => ChunkSink, signal?: AbortSignal) => Promise<void>
 }
 
 export interface RestorerInit {
@@ -166,7 +173,12 @@ export class Restorer {
       const offsets = node.content.map(ref => { const at = offset; offset += ref.plainLength; return at })
       await forEachConcurrent(node.content.keys(), this.init.chunksInFlight, async i => {
         await this.blobs.run(async () => {
-          const plain = await this.cache.blob(node.content[i], i, this.init.signal)
+          const ref = node.content[i]
+          if (await this.stream(ref, handle, offsets[i], i)) {
+            this.counts.size += ref.plainLength
+            return
+          }
+          const plain = await this.cache.blob(ref, i, this.init.signal)
           await writeAll(handle, [plain], offsets[i])
           this.counts.size += plain.byteLength
         }, this.init.signal)
@@ -191,6 +203,48 @@ export class Restorer {
       await unlink(tmp).catch(() => {})
       throw err
     }
+  }
+
+  /**
+   * A blob alone in its pack and not compressed (a large file's, most
+   * often) is streamed into the file: checked against the pack's CID,
+   * opened and written piece by piece as it arrives, never held whole. A
+   * bad copy's bytes are overwritten by the next holder's. False when the
+   * blob is not one of those.
+   */
+  private async stream (ref: BlobRef, handle: FileHandle, offset: number, spread: number): Promise<boolean> {
+    if (ref.compressed || ref.offset !== 0) return false
+    const cid = CID.decode(ref.pack)
+    const record = await this.components.catalog.pack(cid.toString())
+    if (record?.size !== ref.length) return false
+    const { cipher } = this.components
+    await this.components.streamPack(cid, rotate(record.holders, spread), peer => {
+      const opener = cipher.opener(ref.length)
+      const hash = cidChecker(cid)
+      const writes = new PendingWrites()
+      let position = offset
+      return {
+        start: length => {
+          if (length !== ref.length) throw new BadHashError(`peer ${peer} sent ${length} bytes for a chunk of ${ref.length}`)
+        },
+        piece: pieces => {
+          for (const piece of pieces) {
+            hash.update(piece)
+            const plain = opener.update(piece)
+            if (plain.byteLength === 0) continue
+            writes.add(writeAll(handle, [plain], position).catch(err => { throw new LocalFailure(err) }))
+            position += plain.byteLength
+          }
+        },
+        settled: async () => { await writes.settled() },
+        done: async () => {
+          await writes.all()
+          if (!hash.matches()) throw new BadHashError(`peer ${peer} sent bytes that do not match ${cid}`)
+          opener.final()
+        }
+      }
+    }, this.init.signal)
+    return true
   }
 
   private async setMeta (path: string, node: Node): Promise<void> {

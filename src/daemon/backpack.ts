@@ -158,6 +158,7 @@ export class Backpack {
       journal: this.journal,
       restores: this.restores,
       fetcher: this.fetcher,
+      client: this.client,
       peers: this.peers,
       placement: this.placement,
       deletes: this.deletes

@@ -4,6 +4,7 @@ import { delay } from '../util/concurrency.js'
 import type { BackpackPeers } from './peers.js'
 import type { GroupLookup } from './groups.js'
 import type { ChunkClient } from '../protocol/client.js'
+import type { DataSink } from '../protocol/codec.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -17,7 +18,7 @@ export const FETCH_RETRY_DELAY_MS = 1_000
 export interface FetcherComponents {
   peerId: PeerId
   peerIdFromString: (id: string) => PeerId
-  client: Pick<ChunkClient, 'get'>
+  client: Pick<ChunkClient, 'get' | 'getInto'>
   peers: Pick<BackpackPeers, 'isConnected' | 'get'>
   /** Finds the peers holding this node's chunks through the DHT */
   groupLookup: Pick<GroupLookup, 'holders' | 'forget'>
@@ -103,6 +104,34 @@ export class Fetcher {
     }
     throw new UnavailableError(`chunk ${cid} is unavailable: none of ${tried.size - 1} peers tried has a good copy`)
   }
+}
+
+/** Where a streamed chunk goes: checked and written piece by piece. */
+export interface ChunkSink extends DataSink {
+  /** Every write of this copy has ended, whatever became of it (before another copy is written) */
+  settled: () => Promise<void>
+  /** After the last piece: throws when the copy was bad or could not be written */
+  done: () => Promise<void>
+}
+
+/**
+ * Fetch a chunk into a sink made anew for each peer tried (`sink(peer)`):
+ * its bytes go to the sink piece by piece as they arrive, never held
+ * whole; the sink checks them (throwing makes way for the next peer).
+ */
+export async function streamChunk (fetcher: Fetcher, client: Pick<ChunkClient, 'getInto'>, cid: CID, options: Omit<FetchOptions<void>, 'from'> & { sink: (peer: PeerId) => ChunkSink }): Promise<void> {
+  await fetcher.fetch<void>(cid, {
+    ...options,
+    from: async peer => {
+      const sink = options.sink(peer)
+      try {
+        await client.getInto(peer, cid, sink, { signal: options.signal })
+      } finally {
+        await sink.settled()
+      }
+      await sink.done()
+    }
+  })
 }
 
 /** `list` starting at index `spread` (wrapping): each chunk asks a different peer first. */

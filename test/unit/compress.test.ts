@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { compressBlob, decompressBlob, DecompressError, MIN_COMPRESS_BYTES } from '../../src/chunking/compress.js'
+import { COMPRESSION_SAMPLE_BYTES, compressBlob, decompressBlob, DecompressError, MIN_COMPRESS_BYTES } from '../../src/chunking/compress.js'
 
 /** Text-like bytes: words from a small vocabulary in a seeded order. */
 const texts = new Map<string, Uint8Array>()
@@ -38,6 +38,18 @@ function frame (size = 4096): { bytes: Uint8Array, plainLength: number } {
 }
 
 describe('compressBlob / decompressBlob', () => {
+  it('judges a large blob by its first bytes: compressed when they compress, kept as it is when they do not', () => {
+    const compressible = text(1024 * 1024, 3)
+    assert.equal(roundTrip(compressible).compressed, true)
+    // random first bytes, then text: kept, as media with a compressible tail would be
+    const mixed = Buffer.concat([randomBytes(COMPRESSION_SAMPLE_BYTES), text(1024 * 1024, 4)])
+    const kept = roundTrip(mixed)
+    assert.equal(kept.compressed, false)
+    assert.equal(kept.bytes, mixed)
+    // the same blob twice: the same choice
+    assert.equal(compressBlob(mixed, 'auto').compressed, false)
+  })
+
   it('round-trips empty, 1 byte, 4 KiB text, 2 MiB random and 8 MiB text', () => {
     assert.equal(roundTrip(new Uint8Array(0)).compressed, false)
     assert.equal(roundTrip(Uint8Array.of(7)).compressed, false)
