@@ -3,7 +3,7 @@ import { SEAL_OVERHEAD_BYTES } from '../chunking/cipher.js'
 import { ProtocolError } from '../errors.js'
 import type { DataCipher } from '../chunking/cipher.js'
 import type { CompressionMode } from '../chunking/compress.js'
-import type { BlobRef } from './pb/snapshot.js'
+import type { BlobRef } from '../catalog/pb/snapshot.js'
 
 /** A blob ready for a pack: its id, its sealed parts and what they hold. */
 export interface SealedBlob {

@@ -1,8 +1,8 @@
 import { cidOfParts } from '../chunking/index.js'
 import { Semaphore } from '../util/concurrency.js'
 import type { SealedBlob } from './blobs.js'
-import type { BlobKind } from './catalog.js'
-import type { BlobRef } from './pb/snapshot.js'
+import type { BlobKind } from '../catalog/catalog.js'
+import type { BlobRef } from '../catalog/pb/snapshot.js'
 import type { CID } from 'multiformats/cid'
 
 /** A pack that is full: its CID and its blobs, to be placed on peers. */

@@ -1,9 +1,9 @@
 import { CID } from 'multiformats/cid'
 import { NotFoundError, ProtocolError } from '../errors.js'
 import { openBlob } from './blobs.js'
-import { idBytes, idText } from './catalog.js'
-import { Node, Tree } from './pb/snapshot.js'
-import type { Catalog } from './catalog.js'
+import { idBytes, idText } from '../catalog/catalog.js'
+import { Node, Tree } from '../catalog/pb/snapshot.js'
+import type { Catalog } from '../catalog/catalog.js'
 import type { DataCipher } from '../chunking/cipher.js'
 import { equals } from 'uint8arrays/equals'
 

@@ -1,8 +1,8 @@
 import { logger } from '@libp2p/logger'
 import { delay } from '../util/concurrency.js'
 import type { Outbox } from './outbox.js'
-import type { Catalog, PackRecord } from '../backup/catalog.js'
-import type { PendingPut } from '../backup/journal.js'
+import type { Catalog, PackRecord } from '../catalog/catalog.js'
+import type { PendingPut } from '../catalog/journal.js'
 import type { Batch } from 'interface-datastore'
 
 const log = logger('backpack:deletes')

@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { newSession } from './placement.js'
-import type { Catalog, PackRecord } from '../backup/catalog.js'
+import type { Catalog, PackRecord } from '../catalog/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
 import type { PeerId } from '@libp2p/interface'

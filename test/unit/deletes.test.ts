@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MemoryDatastore } from 'datastore-core'
-import { Catalog } from '../../src/backup/catalog.js'
-import { PutJournal } from '../../src/backup/journal.js'
+import { Catalog } from '../../src/catalog/catalog.js'
+import { PutJournal } from '../../src/catalog/journal.js'
 import { cidOf } from '../../src/chunking/index.js'
 import { Deletes } from '../../src/replication/deletes.js'
-import type { PackKind } from '../../src/backup/catalog.js'
+import type { PackKind } from '../../src/catalog/catalog.js'
 
 const cid = (name: string): string => cidOf(new TextEncoder().encode(name)).toString()
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { MemoryDatastore } from 'datastore-core'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PutJournal, RestoreJournal } from '../../src/backup/journal.js'
+import { PutJournal, RestoreJournal } from '../../src/catalog/journal.js'
 import { tempDir } from '../helpers/tmp.js'
 
 describe('PutJournal', () => {
