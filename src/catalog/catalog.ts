@@ -138,13 +138,6 @@ export class Catalog {
     batch.delete(this.blobKey(kind, id))
   }
 
-  /** Every data blob's id and place, for a recovered node's index. */
-  async * blobs (kind: BlobKind): AsyncGenerator<BlobRef> {
-    for await (const { key, value } of this.datastore.query({ prefix: `${BLOBS_PREFIX}/${kind}/` })) {
-      yield { ...BlobRef.decode(value), id: idBytes(key.baseNamespace()) }
-    }
-  }
-
   // --- trees: a cache of this owner's directory listings, so that a put
   // compares with its parent and `ls` lists without fetching them
 
@@ -158,10 +151,6 @@ export class Catalog {
 
   cacheTree (batch: Batch, id: Uint8Array, plain: Uint8Array): void {
     batch.put(this.treeKey(idText(id)), plain)
-  }
-
-  async cacheTreeNow (id: Uint8Array, plain: Uint8Array): Promise<void> {
-    await this.datastore.put(this.treeKey(idText(id)), plain)
   }
 
   // --- packs: the chunks of the network, with their holders

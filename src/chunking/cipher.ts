@@ -31,20 +31,18 @@ export interface PieceOpener {
 }
 
 /**
- * Encrypts pieces before they leave the node: AES-256-GCM with a nonce
- * derived from the plaintext (HMAC-SHA256 under a separate key), so the same
- * bytes seal to the same ciphertext and a re-run backup of unchanged data
- * has the same chunk CIDs, while holders learn nothing but sizes. Output is
+ * Encrypts blobs and manifests before they leave the node: AES-256-GCM
+ * under a key derived from the recovery phrase, with a random nonce, so
+ * holders learn nothing but sizes; names blobs by a keyed hash of their
+ * plaintext (`blobId`), so the same content is stored once. Output is
  * nonce ‖ ciphertext ‖ tag.
  */
 export class DataCipher {
   private readonly key: Buffer
-  private readonly nonceKey: Buffer
   private readonly idKey: Buffer
 
   constructor (dataSecret: Uint8Array) {
     this.key = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/seal-key/v1', 32))
-    this.nonceKey = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/seal-nonce/v1', 32))
     this.idKey = Buffer.from(hkdfSync('sha256', dataSecret, new Uint8Array(0), 'backpack/blob-id/v1', 32))
   }
 
@@ -67,17 +65,9 @@ export class DataCipher {
     return this.sealWith(randomBytes(NONCE_BYTES), plain)
   }
 
+  /** `sealRandom`'s parts joined. */
   seal (plain: Uint8Array): Uint8Array {
-    return Buffer.concat(this.sealParts(plain))
-  }
-
-  /**
-   * `seal`'s output as the parts it is made of (nonce, ciphertext in
-   * SEAL_SLICE_BYTES pieces, tag), not joined: a chunk sent as they are
-   * needs no second megabyte and copy.
-   */
-  sealParts (plain: Uint8Array): Uint8Array[] {
-    return this.sealWith(createHmac('sha256', this.nonceKey).update(plain).digest().subarray(0, NONCE_BYTES), plain)
+    return Buffer.concat(this.sealRandom(plain))
   }
 
   private sealWith (nonce: Uint8Array, plain: Uint8Array): Uint8Array[] {

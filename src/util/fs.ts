@@ -12,36 +12,6 @@ export async function isDirectory (path: string): Promise<boolean> {
 }
 
 /**
- * Starts flushing a file being written to disk (`datasync`) each time
- * another `every` bytes were written, one flush at a time, while the
- * writes go on: the disk works during the transfer instead of all at its
- * end, and the final sync has only the last stretch left. A failed flush
- * is only logged through `onError`: the final sync, which the writer
- * awaits, reports it.
- */
-export class Flusher {
-  private pending = 0
-  private flushing?: Promise<void>
-
-  constructor (private readonly handle: Pick<FileHandle, 'datasync'>, private readonly every: number, private readonly onError: (err: Error) => void = () => {}) {}
-
-  /** `bytes` more were written. */
-  wrote (bytes: number): void {
-    this.pending += bytes
-    if (this.pending < this.every || this.flushing != null) return
-    this.pending = 0
-    this.flushing = this.handle.datasync()
-      .catch(err => { this.onError(err) })
-      .finally(() => { this.flushing = undefined })
-  }
-
-  /** Resolves once no flush is running. */
-  async idle (): Promise<void> {
-    await this.flushing
-  }
-}
-
-/**
  * Writes started at once, without waiting for each other, and waited for
  * together: `all` when the writer needs every one of them done (it throws
  * the first error), `settled` before anything else may touch what they

@@ -22,17 +22,23 @@ describe('DataCipher', () => {
     assert.equal(sealed.includes(Buffer.alloc(64, 'a')), false)
   })
 
-  it('seals the same bytes to the same output (also with a new instance), different bytes differently', () => {
+  it('seals the same bytes differently each time (a random nonce), and another instance of the key opens them', () => {
     const plain = randomBytes(1000)
     const a = new DataCipher(secret).seal(plain)
-    const b = new DataCipher(Uint8Array.from(secret)).seal(plain)
-    assert.ok(Buffer.from(a).equals(b))
+    const b = new DataCipher(secret).seal(plain)
+    assert.equal(Buffer.from(a).equals(b), false)
+    assert.equal(Buffer.from(a.subarray(0, 12)).equals(b.subarray(0, 12)), false, 'different nonces')
+    assert.ok(Buffer.from(new DataCipher(Uint8Array.from(secret)).open(a)).equals(plain))
+    assert.ok(Buffer.from(new DataCipher(Uint8Array.from(secret)).open(b)).equals(plain))
+  })
+
+  it('names the same content by the same id under the same key only', () => {
+    const plain = randomBytes(1000)
+    assert.ok(Buffer.from(new DataCipher(secret).blobId(plain)).equals(new DataCipher(Uint8Array.from(secret)).blobId(plain)))
+    assert.equal(Buffer.from(new DataCipher(secret).blobId(plain)).equals(new DataCipher(randomBytes(32)).blobId(plain)), false)
     const other = Uint8Array.from(plain)
     other[999] ^= 1
-    const c = new DataCipher(secret).seal(other)
-    assert.equal(Buffer.from(a).equals(c), false)
-    // different nonces for different plaintexts
-    assert.equal(Buffer.from(a.subarray(0, 12)).equals(c.subarray(0, 12)), false)
+    assert.equal(Buffer.from(new DataCipher(secret).blobId(plain)).equals(new DataCipher(secret).blobId(other)), false)
   })
 
   it('refuses tampered bytes with DecryptError, wherever the change is', () => {
@@ -97,12 +103,12 @@ describe('DataCipher', () => {
     assert.throws(() => cipher.opener(SEAL_OVERHEAD_BYTES - 1), { name: 'DecryptError' })
   })
 
-  it('gives seal\'s bytes as parts of at most 64 KiB, not joined', () => {
+  it('gives sealed bytes as parts of at most 64 KiB, not joined', () => {
     const cipher = new DataCipher(secret)
     for (const size of [0, 100, 64 * 1024, 1024 * 1024 + 5]) {
       const plain = randomBytes(size)
-      const parts = cipher.sealParts(plain)
-      assert.ok(Buffer.concat(parts).equals(cipher.seal(plain)), `size ${size}`)
+      const parts = cipher.sealRandom(plain)
+      assert.ok(Buffer.from(cipher.open(Buffer.concat(parts))).equals(plain), `size ${size}`)
       assert.ok(parts.every(p => p.byteLength <= 64 * 1024), `size ${size}: ${Math.max(...parts.map(p => p.byteLength))}`)
     }
   })

@@ -3,66 +3,8 @@ import assert from 'node:assert/strict'
 import { readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Flusher, PendingWrites, PieceFile } from '../../src/util/fs.js'
+import { PendingWrites, PieceFile } from '../../src/util/fs.js'
 import { delay } from '../../src/util/concurrency.js'
-
-/** A file handle whose flushes end when told to. */
-function handle (): { datasync: () => Promise<void>, started: number, finish: (err?: Error) => void } {
-  const ends: Array<(err?: Error) => void> = []
-  const h = {
-    started: 0,
-    datasync: async () => {
-      h.started++
-      await new Promise<void>((resolve, reject) => { ends.push(err => { err == null ? resolve() : reject(err) }) })
-    },
-    finish: (err?: Error) => { ends.shift()?.(err) }
-  }
-  return h
-}
-
-describe('Flusher', () => {
-  it('flushes each time `every` more bytes were written, one flush at a time', async () => {
-    const h = handle()
-    const flusher = new Flusher(h, 100)
-    flusher.wrote(60)
-    assert.equal(h.started, 0, 'not before `every` bytes')
-    flusher.wrote(40)
-    assert.equal(h.started, 1)
-    flusher.wrote(100)
-    flusher.wrote(100)
-    assert.equal(h.started, 1, 'no second flush while one runs')
-    h.finish()
-    await flusher.idle()
-    flusher.wrote(1)
-    assert.equal(h.started, 2, 'bytes written during a flush are flushed by the next')
-    h.finish()
-    await flusher.idle()
-    flusher.wrote(99)
-    assert.equal(h.started, 2, 'the count starts again at each flush')
-    flusher.wrote(1)
-    assert.equal(h.started, 3)
-    let idle = false
-    const waiting = flusher.idle().then(() => { idle = true })
-    await delay(5)
-    assert.equal(idle, false, 'idle waits for the running flush')
-    h.finish()
-    await waiting
-  })
-
-  it('hands a failed flush to onError and goes on', async () => {
-    const h = handle()
-    const errors: string[] = []
-    const flusher = new Flusher(h, 10, err => errors.push(err.message))
-    flusher.wrote(10)
-    h.finish(new Error('EIO'))
-    await flusher.idle()
-    assert.deepEqual(errors, ['EIO'])
-    flusher.wrote(10)
-    assert.equal(h.started, 2)
-    h.finish()
-    await flusher.idle()
-  })
-})
 
 describe('PendingWrites', () => {
   it('waits for every write: all throws the first error, settled waits for the rest and never throws', async () => {
