@@ -29,6 +29,16 @@ const size = z.union([z.string(), z.number()], { error: SIZE_EXPECTED }).transfo
   return bytes
 })
 
+/** Hosts the control API may listen on: loopback only (the contract) */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+/** Why the control API may not listen on HOST:PORT `value`, or undefined when it may. */
+export function apiHostProblem (value: string): string | undefined {
+  const host = value.slice(0, value.lastIndexOf(':'))
+  if (LOOPBACK_HOSTS.has(host) || host.startsWith('127.')) return undefined
+  return `the control API listens on loopback only (127.0.0.1 or ::1), not ${host}`
+}
+
 /** Why `value` is not a multiaddr, or undefined when it is one. */
 export function multiaddrProblem (value: string): string | undefined {
   try {
@@ -65,7 +75,10 @@ function checked (problem: (value: string) => string | undefined): z.ZodType<str
 }
 
 const multiaddr = checked(multiaddrProblem)
-const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001')
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT such as 127.0.0.1:5001').superRefine((value, ctx) => {
+  const why = apiHostProblem(value)
+  if (why != null) ctx.addIssue({ code: 'custom', message: why })
+})
 const ms = z.number().int().nonnegative()
 const count = z.number().int().nonnegative()
 const pattern = checked(badPattern)

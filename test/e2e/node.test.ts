@@ -242,6 +242,19 @@ describe('usage and config errors', () => {
     assert.match(oneLine(result), /--storage-limit/)
   })
 
+  it('an --api on another host than loopback exits 2 before any repo is made, and config api likewise fails start with the key', async () => {
+    const repo = join(await net.dir(), 'repo')
+    const result = await runCli(['start', '--repo', repo, '--no-mdns', '--api', '0.0.0.0:0'], { timeoutMs: FAILING_START_TIMEOUT_MS })
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(oneLine(result), /^error: invalid --api "0\.0\.0\.0:0": the control API listens on loopback only/)
+    assert.equal(existsSync(repo), false, 'no repo made')
+    await mkdir(repo, { recursive: true })
+    await writeFile(join(repo, 'config.json'), JSON.stringify({ api: '192.168.1.5:5001' }))
+    const fromConfig = await runCli(['start', '--repo', repo, '--no-mdns'], { timeoutMs: FAILING_START_TIMEOUT_MS })
+    assert.equal(fromConfig.code, 1, fromConfig.stderr)
+    assert.match(oneLine(fromConfig), /api is "192\.168\.1\.5:5001": the control API listens on loopback only/)
+  })
+
   it('a malformed or incomplete address exits 2 before any repo is made', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--listen', '/ip4/127.0.0.1/tcp/99999'], /^error: invalid --listen "\/ip4\/127\.0\.0\.1\/tcp\/99999": expected a multiaddr/],

@@ -38,6 +38,9 @@ export function registerNodeCommands (program: Command): void {
       }
       if (opts.api != null) {
         if (!/^[^:\s]+:\d{1,5}$/.test(opts.api)) throw new UsageError(`invalid --api ${JSON.stringify(opts.api)}: expected HOST:PORT such as 127.0.0.1:0`)
+        const { apiHostProblem } = await import('../../repo/config.js')
+        const why = apiHostProblem(opts.api)
+        if (why != null) throw new UsageError(`invalid --api ${JSON.stringify(opts.api)}: ${why}`)
         flags.api = opts.api
       }
       // malformed addresses are usage errors (exit 2), found before a repo is made
