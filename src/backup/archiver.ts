@@ -76,7 +76,8 @@ export interface PutCounts {
 }
 
 
-interface Source { path: string, name: string }
+/** A given path, its name in the snapshot, and what lstat said of it */
+export interface Source { path: string, name: string, st: BigIntStats }
 
 /** A node under way (not a bare promise, which `await` would flatten). */
 interface Pending { node: Promise<Node | undefined> }
@@ -121,8 +122,7 @@ export class Archiver {
     const parents = new Map((parentRoot ?? []).map(n => [n.name, n]))
     const children: Array<Promise<Node | undefined>> = []
     for (const source of sources) {
-      const st = await lstat(source.path, { bigint: true })
-      children.push((await this.entry(source.path, source.name, source.name, st, parents.get(source.name))).node)
+      children.push((await this.entry(source.path, source.name, source.name, source.st, parents.get(source.name))).node)
     }
     // every file read: close the last data pack, so that every file's
     // blobs have their place and the listings can be stored
@@ -385,8 +385,12 @@ export const MANIFEST_VERSION = 2
 
 /** Why no peer took a chunk, in one line. */
 export function noPeers (reachable: number, session: PlacementSession): string {
-  return `no peer could take a chunk: ${reachable} peers reachable` +
-    (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
+  return `no peer could take a chunk: ${reachable} peers reachable${peerTrouble(session)}`
+}
+
+/** The peers a put found full or failing, as the end of a line: `, 1 without space, 2 failing`. */
+export function peerTrouble (session: PlacementSession): string {
+  return (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
     (session.failed.size > 0 ? `, ${session.failed.size} failing` : '')
 }
 

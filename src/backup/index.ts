@@ -2,12 +2,12 @@ import { lstat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { CID } from 'multiformats/cid'
 import { InvalidInputError, NotFoundError } from '../errors.js'
 import { Mutex } from '../util/concurrency.js'
 import { isDirectory } from '../util/fs.js'
 import { newSession } from '../replication/placement.js'
-import { Archiver, MANIFEST_VERSION } from './archiver.js'
+import { Archiver, MANIFEST_VERSION, peerTrouble } from './archiver.js'
+import type { Source } from './archiver.js'
 import { idBytes, idText, sourcesKey } from '../catalog/catalog.js'
 import { createExcluder } from './exclude.js'
 import { Restorer } from './restorer.js'
@@ -108,24 +108,22 @@ export class Backups {
   readonly lock = new Mutex()
 
   constructor (readonly components: BackupComponents, readonly init: BackupInit) {
-    this.trees = new Trees({ catalog: components.catalog, cipher: components.cipher, fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal) })
-  }
-
-  async fetchPack (cid: CID, holders: string[], signal?: AbortSignal): Promise<Uint8Array> {
-    return this.components.fetcher.fetch(cid, { holders, signal })
+    this.trees = new Trees({ catalog: components.catalog, cipher: components.cipher, fetchPack: async (cid, options) => components.fetcher.fetch(cid, options) })
   }
 
   async put (request: PutRequest): Promise<PutResult> {
     if (request.paths.length === 0) throw new InvalidInputError('nothing to back up: give one or more paths')
     if (request.name != null && request.paths.length > 1) throw new InvalidInputError('--name takes a single path')
     const sources = request.paths.map(p => resolve(p))
-    const entries = sources.map(path => ({ path, name: request.name ?? basename(path) }))
-    for (const e of entries) {
-      if (e.name === '') throw new InvalidInputError(`cannot back up ${e.path} as a whole: give the paths below it`)
-      const st = await lstat(e.path).catch((err: NodeJS.ErrnoException) => {
-        throw new InvalidInputError(`cannot read ${e.path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.code ?? err.message}`)
+    const entries: Source[] = []
+    for (const path of sources) {
+      const name = request.name ?? basename(path)
+      if (name === '') throw new InvalidInputError(`cannot back up ${path} as a whole: give the paths below it`)
+      const st = await lstat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidInputError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.code ?? err.message}`)
       })
-      if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) throw new InvalidInputError(`cannot back up ${e.path}: not a file, directory or symbolic link`)
+      if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) throw new InvalidInputError(`cannot back up ${path}: not a file, directory or symbolic link`)
+      entries.push({ path, name, st })
     }
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     for (let i = 1; i < entries.length; i++) {
@@ -154,7 +152,7 @@ export class Backups {
     })
   }
 
-  private async store (request: PutRequest, sources: string[], entries: Array<{ path: string, name: string }>, excluder: ReturnType<typeof createExcluder>, parent: SnapshotRecord | undefined, parentRoot: Node[] | undefined, pending: PendingPut): Promise<PutResult> {
+  private async store (request: PutRequest, sources: string[], entries: Source[], excluder: ReturnType<typeof createExcluder>, parent: SnapshotRecord | undefined, parentRoot: Node[] | undefined, pending: PendingPut): Promise<PutResult> {
     const { catalog, peers, placement, cipher } = this.components
     const warnings: string[] = []
     const session = newSession()
@@ -224,9 +222,7 @@ export class Backups {
     }
     if (actual < request.replicas) {
       const reachable = peers.list().length
-      result.degraded = `snapshot ${id} has ${actual} of ${request.replicas} replicas: only ${reachable} peer${reachable === 1 ? '' : 's'} reachable` +
-        (session.full.size > 0 ? `, ${session.full.size} without space` : '') +
-        (session.failed.size > 0 ? `, ${session.failed.size} failing` : '')
+      result.degraded = `snapshot ${id} has ${actual} of ${request.replicas} replicas: only ${reachable} peer${reachable === 1 ? '' : 's'} reachable${peerTrouble(session)}`
     }
     return result
   }
@@ -352,8 +348,8 @@ export class Backups {
       catalog: this.components.catalog,
       trees: this.trees,
       restores: this.components.restores,
-      fetchPack: async (cid, holders, signal) => this.fetchPack(cid, holders, signal),
-      streamPack: async (cid, holders, sink, signal) => { await streamChunk(this.components.fetcher, this.components.client, cid, { holders, sink, signal }) }
+      fetchPack: async (cid, options) => this.components.fetcher.fetch(cid, options),
+      streamPack: async (cid, options) => { await streamChunk(this.components.fetcher, this.components.client, cid, options) }
     }, {
       force: request.force === true,
       chunksInFlight: this.init.chunksInFlight,

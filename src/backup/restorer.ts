@@ -19,7 +19,7 @@ import type { Trees } from './trees.js'
 import type { DataCipher } from '../chunking/cipher.js'
 import type { RestoreJournal } from '../catalog/journal.js'
 import type { ProgressFn } from '../util/progress.js'
-import type { ChunkSink } from '../replication/fetcher.js'
+import type { ChunkSink, FetchOptions } from '../replication/fetcher.js'
 import type { PeerId } from '@libp2p/interface'
 import type { FileHandle } from 'node:fs/promises'
 
@@ -30,15 +30,18 @@ export const RESTORE_FILES_IN_FLIGHT = 16
 /** Packs of several blobs kept in memory while a restore uses them (small files share packs). */
 export const PACK_CACHE_BYTES = 32 * 1024 * 1024
 
+/** Where a pack is fetched from: its recorded holders, which to ask first (`spread`) */
+export type PackFetch = Pick<FetchOptions<unknown>, 'holders' | 'spread' | 'signal'>
+
 export interface RestorerComponents {
   cipher: DataCipher
   catalog: Catalog
   trees: Trees
   restores: RestoreJournal
   /** A pack's bytes from the network, checked against its CID */
-  fetchPack: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
+  fetchPack: (cid: CID, options: PackFetch) => Promise<Uint8Array>
   /** A pack streamed from the network into a sink made for each peer tried */
-  streamPack: (cid: CID, holders: string[], sink: (peer: PeerId) => ChunkSink, signal?: AbortSignal) => Promise<void>
+  streamPack: (cid: CID, options: PackFetch & { sink: (peer: PeerId) => ChunkSink }) => Promise<void>
 }
 
 export interface RestorerInit {
@@ -221,7 +224,7 @@ export class Restorer {
     const record = await this.components.catalog.pack(cid.toString())
     if (record?.size !== ref.length) return false
     const { cipher } = this.components
-    await this.components.streamPack(cid, rotate(record.holders, spread), peer => {
+    await this.components.streamPack(cid, { holders: record.holders, spread, signal: this.init.signal, sink: peer => {
       const opener = cipher.opener(ref.length)
       const hash = cidChecker(cid)
       const writes = new PendingWrites()
@@ -246,7 +249,7 @@ export class Restorer {
           opener.final()
         }
       }
-    }, this.init.signal)
+    } })
     return true
   }
 
@@ -313,7 +316,7 @@ class PackCache {
     if (fetching == null) {
       fetching = (async () => {
         const record = await this.components.catalog.pack(key)
-        const bytes = await this.components.fetchPack(cid, rotate(record?.holders ?? [], spread), signal)
+        const bytes = await this.components.fetchPack(cid, { holders: record?.holders ?? [], spread, signal })
         if (bytes.byteLength > ref.length) this.keep(key, bytes)
         return bytes
       })().finally(() => { this.fetching.delete(key) })
@@ -333,6 +336,3 @@ class PackCache {
   }
 }
 
-function rotate<T> (list: T[], by: number): T[] {
-  return list.map((_, i) => list[(i + by) % list.length])
-}

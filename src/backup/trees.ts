@@ -16,7 +16,7 @@ export interface TreesComponents {
   catalog: Catalog
   cipher: DataCipher
   /** A pack's bytes from the network, checked against its CID */
-  fetchPack: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
+  fetchPack: (cid: CID, options: { holders: string[], signal?: AbortSignal }) => Promise<Uint8Array>
 }
 
 /** Encode nodes (sorted by name) as tree blobs of at most about TREE_PART_BYTES each. */
@@ -71,7 +71,7 @@ export class Trees {
     if (ref == null) throw new NotFoundError(`directory listing ${idText(id)} is in no known tree pack`)
     const pack = CID.decode(ref.pack)
     const record = await catalog.pack(pack.toString())
-    const bytes = await this.components.fetchPack(pack, record?.holders ?? [], signal)
+    const bytes = await this.components.fetchPack(pack, { holders: record?.holders ?? [], signal })
     // every listing of the pack is cached: the next ones need no fetch
     const batch = catalog.batch()
     let wanted: Uint8Array | undefined
