@@ -8,6 +8,7 @@ import { UnavailableError } from '../errors.js'
 import { Semaphore } from '../util/concurrency.js'
 import { throttled } from '../util/progress.js'
 import { sealBlob } from './blobs.js'
+import type { SealedBlob } from './blobs.js'
 import { idText } from '../catalog/catalog.js'
 import { fileBlobs } from './chunker.js'
 import { encodeTree } from './trees.js'
@@ -26,6 +27,7 @@ import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement, PlacementSession } from '../replication/placement.js'
 import { Packer } from './packer.js'
 import type { ProgressFn } from '../util/progress.js'
+import type { BlobWorkers } from '../workers/index.js'
 
 const log = logger('backpack:archiver')
 
@@ -45,6 +47,8 @@ export interface ArchiverComponents {
   peers: BackpackPeers
   placement: Placement
   selfId: string
+  /** Reads and seals small files off the main thread */
+  workers: Pick<BlobWorkers, 'sealFile'>
 }
 
 export interface ArchiverInit {
@@ -221,11 +225,24 @@ export class Archiver {
       const isLarge = Number(st.size) > this.init.chunking.minSize
       if (isLarge) await this.large.acquire(this.init.signal)
       try {
-        for await (const plain of fileBlobs(path, Number(st.size), this.init.chunking, this.init.signal)) {
-          read += plain.byteLength
-          this.bytesRead += plain.byteLength
-          refs.push((await this.blob('data', plain)).ref)
+        if (!isLarge) {
+          // read whole, named, compressed and sealed by a blob worker
+          const { read: n, blob } = await this.components.workers.sealFile({ path, compression: this.init.compression }, Number(st.size))
+          this.init.signal?.throwIfAborted()
+          read = n
+          this.bytesRead += n
+          if (blob != null) {
+            const sealed: SealedBlob = { id: blob.id, parts: [blob.sealed], length: blob.sealed.byteLength, plainLength: blob.plainLength, compressed: blob.compressed }
+            refs.push((await this.placeBlob('data', blob.id, () => sealed)).ref)
+          }
           this.progress()
+        } else {
+          for await (const plain of fileBlobs(path, Number(st.size), this.init.chunking, this.init.signal)) {
+            read += plain.byteLength
+            this.bytesRead += plain.byteLength
+            refs.push((await this.blob('data', plain)).ref)
+            this.progress()
+          }
         }
       } catch (err: any) {
         this.init.signal?.throwIfAborted()
@@ -260,8 +277,14 @@ export class Archiver {
    * `ref` may follow later, when its pack is closed.
    */
   private async blob (kind: BlobKind, plain: Uint8Array): Promise<{ id: Uint8Array, ref: Promise<BlobRef>, stored?: BlobRef }> {
-    const { cipher, catalog } = this.components
+    const { cipher } = this.components
     const id = cipher.blobId(plain)
+    return this.placeBlob(kind, id, () => sealBlob(cipher, id, plain, this.init.compression), kind === 'tree' ? plain : undefined)
+  }
+
+  /** `blob` for a blob named `id`, sealed by `seal` when it must be stored (`plain` kept for a tree's cache). */
+  private async placeBlob (kind: BlobKind, id: Uint8Array, seal: () => SealedBlob, plain?: Uint8Array): Promise<{ id: Uint8Array, ref: Promise<BlobRef>, stored?: BlobRef }> {
+    const { catalog } = this.components
     const key = `${kind}/${idText(id)}`
     const known = this.pending.get(key)
     if (known != null) return { id, ref: known }
@@ -270,9 +293,8 @@ export class Archiver {
     // looked up again: another file of this put may have added it meanwhile
     const again = this.pending.get(key)
     if (again != null) return { id, ref: again }
-    const sealed = sealBlob(cipher, id, plain, this.init.compression)
     const packer = kind === 'data' ? this.data : this.treePacker
-    const taken = packer.add(sealed, kind === 'tree' ? plain : undefined, this.init.signal)
+    const taken = packer.add(seal(), plain, this.init.signal)
     const ref = taken.then(async ({ ref }) => ref)
     ref.catch(() => {})
     this.pending.set(key, ref)

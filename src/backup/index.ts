@@ -26,6 +26,7 @@ import type { BackpackPeers } from '../replication/peers.js'
 import type { Placement } from '../replication/placement.js'
 import type { PeerId } from '@libp2p/interface'
 import type { ProgressFn } from '../util/progress.js'
+import type { BlobWorkers } from '../workers/index.js'
 
 const log = logger('backpack:backups')
 
@@ -43,6 +44,8 @@ export interface BackupComponents {
   peers: BackpackPeers
   placement: Placement
   deletes: Deletes
+  /** Read and seal the small files of a put, write those of a restore, off the main thread */
+  workers: Pick<BlobWorkers, 'restoreFile' | 'sealFile'>
 }
 
 export interface BackupInit {
@@ -156,7 +159,7 @@ export class Backups {
     const { catalog, peers, placement, cipher } = this.components
     const warnings: string[] = []
     const session = newSession()
-    const archiver = new Archiver({ cipher, catalog, trees: this.trees, peers, placement, selfId: this.components.peerId.toString() }, {
+    const archiver = new Archiver({ cipher, catalog, trees: this.trees, peers, placement, selfId: this.components.peerId.toString(), workers: this.components.workers }, {
       replicas: request.replicas,
       chunking: this.init.chunking,
       packBytes: this.init.packBytes,
@@ -349,7 +352,8 @@ export class Backups {
       trees: this.trees,
       restores: this.components.restores,
       fetchPack: async (cid, options) => this.components.fetcher.fetch(cid, options),
-      streamPack: async (cid, options) => { await streamChunk(this.components.fetcher, this.components.client, cid, options) }
+      streamPack: async (cid, options) => { await streamChunk(this.components.fetcher, this.components.client, cid, options) },
+      workers: this.components.workers
     }, {
       force: request.force === true,
       chunksInFlight: this.init.chunksInFlight,

@@ -4,10 +4,10 @@ import { chmod, chown, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink,
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import { BadHashError, FileExistsError, InvalidInputError, NoSpaceError, isDiskFull } from '../errors.js'
+import { BadHashError, FileExistsError, InvalidInputError, NoSpaceError, ProtocolError, isDiskFull } from '../errors.js'
 import { cidChecker } from '../chunking/index.js'
 import { LocalFailure } from '../replication/fetcher.js'
-import { Semaphore, forEachConcurrent } from '../util/concurrency.js'
+import { Budget, Semaphore, forEachConcurrent } from '../util/concurrency.js'
 import { PendingWrites, writeAll } from '../util/fs.js'
 import { throttled } from '../util/progress.js'
 import { openBlob } from './blobs.js'
@@ -22,13 +22,24 @@ import type { ProgressFn } from '../util/progress.js'
 import type { ChunkSink, FetchOptions } from '../replication/fetcher.js'
 import type { PeerId } from '@libp2p/interface'
 import type { FileHandle } from 'node:fs/promises'
+import type { BlobWorkers } from '../workers/index.js'
 
 const log = logger('backpack:restore')
 
-/** Files written at once. */
+/** Files larger than a worker takes written at once. */
 export const RESTORE_FILES_IN_FLIGHT = 16
 /** Packs of several blobs kept in memory while a restore uses them (small files share packs). */
 export const PACK_CACHE_BYTES = 32 * 1024 * 1024
+/** A file of at most this many sealed bytes is written whole by a blob worker */
+export const WORKER_FILE_BYTES = 1024 * 1024
+/**
+ * Sealed bytes of small files in flight (each counted as at least
+ * SMALL_FILE_WEIGHT): enough files that the packs of the next few
+ * megabytes are fetched while those before are written, as a pack holds
+ * hundreds of small files.
+ */
+export const SMALL_FILES_BYTES = 16 * 1024 * 1024
+const SMALL_FILE_WEIGHT = 4096
 
 /** Where a pack is fetched from: its recorded holders, which to ask first (`spread`) */
 export type PackFetch = Pick<FetchOptions<unknown>, 'holders' | 'spread' | 'signal'>
@@ -42,6 +53,8 @@ export interface RestorerComponents {
   fetchPack: (cid: CID, options: PackFetch) => Promise<Uint8Array>
   /** A pack streamed from the network into a sink made for each peer tried */
   streamPack: (cid: CID, options: PackFetch & { sink: (peer: PeerId) => ChunkSink }) => Promise<void>
+  /** Writes small files off the main thread */
+  workers: Pick<BlobWorkers, 'restoreFile'>
 }
 
 export interface RestorerInit {
@@ -59,7 +72,9 @@ export interface RestoreCounts { files: number, size: number }
  * Restores nodes of a snapshot below a target, exactly: files (written
  * under a temporary name, renamed when complete), directories with their
  * modes and times (set once their entries are in), symbolic links as links,
- * owners when root. Never writes outside the target: every name is one
+ * owners when root. Small files are written whole by blob workers (their
+ * sealed blobs copied out of the packs, many files at once so that the next
+ * packs are fetched meanwhile); larger ones here. Never writes outside the target: every name is one
  * plain path component, and an existing directory is entered only when it
  * is a real one, never through a link. Without `force` nothing existing is
  * replaced.
@@ -68,6 +83,7 @@ export class Restorer {
   readonly counts: RestoreCounts = { files: 0, size: 0 }
   private readonly suffix = `.backpack-${randomBytes(4).toString('hex')}`
   private readonly files = new Semaphore(RESTORE_FILES_IN_FLIGHT)
+  private readonly smallFiles = new Budget(SMALL_FILES_BYTES)
   private readonly writes = new Set<Promise<void>>()
   private readonly dirs: Array<{ path: string, node: Node }> = []
   /** Directories this restore made: nothing was in them to check for */
@@ -143,10 +159,21 @@ export class Restorer {
       this.counts.files++
       return
     }
-    await this.files.acquire(this.init.signal)
-    const write = this.file(node, path)
-      .catch(err => { this.failure ??= { err } })
-      .finally(() => { this.files.release(); this.writes.delete(write) })
+    const sealed = node.content.reduce((sum, ref) => sum + ref.length, 0)
+    const tmp = join(dirname(path), `.${basename(path)}${this.suffix}`)
+    let write: Promise<void>
+    if (sealed <= WORKER_FILE_BYTES) {
+      const weight = Math.max(SMALL_FILE_WEIGHT, sealed)
+      await this.smallFiles.acquire(weight, this.init.signal)
+      write = this.smallFile(node, path, tmp)
+        .catch(err => { this.failure ??= { err } })
+        .finally(() => { this.smallFiles.release(weight); this.writes.delete(write) })
+    } else {
+      await this.files.acquire(this.init.signal)
+      write = this.file(node, path, tmp)
+        .catch(err => { this.failure ??= { err } })
+        .finally(() => { this.files.release(); this.writes.delete(write) })
+    }
     this.writes.add(write)
   }
 
@@ -167,11 +194,9 @@ export class Restorer {
     await rm(path, { recursive: true, force: true })
   }
 
-  /** Write a file under a temporary name beside it, then rename it into place. */
-  private async file (node: Node, path: string): Promise<void> {
-    const tmp = join(dirname(path), `.${basename(path)}${this.suffix}`)
-    // made with its mode where the umask leaves it whole: one call less per file
-    const exact = (node.mode & ~0o777) === 0 && UMASK != null && (node.mode & UMASK) === 0
+  /** Write a file under a temporary name (`tmp`) beside it, then rename it into place. */
+  private async file (node: Node, path: string, tmp: string): Promise<void> {
+    const exact = exactMode(node.mode)
     const handle = await open(tmp, 'wx', exact ? node.mode : 0o600)
     let closed = false
     try {
@@ -209,6 +234,29 @@ export class Restorer {
       await unlink(tmp).catch(() => {})
       throw err
     }
+  }
+
+  /** A small file: its sealed blobs taken from their packs, opened and written whole by a blob worker. */
+  private async smallFile (node: Node, path: string, tmp: string): Promise<void> {
+    const pieces = await Promise.all(node.content.map(async (ref, i) => ({
+      sealed: await this.cache.sealed(ref, i, this.init.signal),
+      compressed: ref.compressed,
+      plainLength: ref.plainLength
+    })))
+    this.init.signal?.throwIfAborted()
+    const size = await this.components.workers.restoreFile({
+      tmp,
+      path,
+      mode: node.mode,
+      exact: exactMode(node.mode),
+      owner: this.root && (node.uid !== this.self.uid || node.gid !== this.self.gid) ? { uid: node.uid, gid: node.gid } : undefined,
+      time: nsToDate(node.mtimeNs),
+      existing: this.made.has(dirname(path)) ? 'none' : this.init.force ? 'replace' : 'refuse',
+      pieces
+    })
+    this.counts.size += size
+    this.counts.files++
+    this.progress()
   }
 
   /**
@@ -274,6 +322,11 @@ const UMASK: number | undefined = (() => {
   }
 })()
 
+/** Is a file made with `mode` made with all of it (the umask leaves it whole)? Then no chmod is needed. */
+function exactMode (mode: number): boolean {
+  return (mode & ~0o777) === 0 && UMASK != null && (mode & UMASK) === 0
+}
+
 /** A name from a snapshot must be one plain path component. */
 function checkName (name: string): void {
   const why = badNodeName(name)
@@ -294,13 +347,24 @@ class PackCache {
   private readonly kept = new Map<string, Uint8Array>()
   private keptBytes = 0
   private readonly fetching = new Map<string, Promise<Uint8Array>>()
+  /** Packs fetched at once */
+  private readonly fetches: Semaphore
 
-  constructor (private readonly components: RestorerComponents, private readonly init: RestorerInit) {}
+  constructor (private readonly components: RestorerComponents, init: RestorerInit) {
+    this.fetches = new Semaphore(init.chunksInFlight)
+  }
 
   async blob (ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
     const cid = CID.decode(ref.pack)
     const pack = await this.pack(cid, ref, spread, signal)
     return openBlob(this.components.cipher, pack, ref)
+  }
+
+  /** The sealed bytes of a blob, copied out of its pack into a buffer of their own (to be moved to a worker). */
+  async sealed (ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const pack = await this.pack(CID.decode(ref.pack), ref, spread, signal)
+    if (ref.offset + ref.length > pack.byteLength) throw new ProtocolError(`a blob at ${ref.offset}+${ref.length} lies beyond its pack of ${pack.byteLength} bytes`)
+    return new Uint8Array(pack.subarray(ref.offset, ref.offset + ref.length))
   }
 
   private async pack (cid: CID, ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -316,7 +380,7 @@ class PackCache {
     if (fetching == null) {
       fetching = (async () => {
         const record = await this.components.catalog.pack(key)
-        const bytes = await this.components.fetchPack(cid, { holders: record?.holders ?? [], spread, signal })
+        const bytes = await this.fetches.run(async () => this.components.fetchPack(cid, { holders: record?.holders ?? [], spread, signal }), signal)
         if (bytes.byteLength > ref.length) this.keep(key, bytes)
         return bytes
       })().finally(() => { this.fetching.delete(key) })

@@ -4,6 +4,7 @@ import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Backups } from '../backup/index.js'
 import { Catalog } from '../catalog/catalog.js'
+import { BlobWorkers } from '../workers/index.js'
 import { Deletes } from '../replication/deletes.js'
 import { Fetcher } from '../replication/fetcher.js'
 import { DataCipher } from '../chunking/cipher.js'
@@ -104,6 +105,7 @@ export class Backpack {
   private readonly restores: RestoreJournal
   readonly fetcher: Fetcher
   readonly deletes: Deletes
+  private readonly workers: BlobWorkers
   readonly backups: Backups
   readonly outbox: Outbox
   readonly repairer: Repairer
@@ -150,6 +152,7 @@ export class Backpack {
       holdersOf: async () => this.catalog.holdersOf()
     })
     this.deletes = new Deletes({ catalog: this.catalog, outbox: this.outbox })
+    this.workers = new BlobWorkers({ dataSecret: keys.dataSecret })
     this.groupLookup = groupLookup
     this.backups = new Backups({
       peerId: libp2p.peerId,
@@ -161,7 +164,8 @@ export class Backpack {
       client: this.client,
       peers: this.peers,
       placement: this.placement,
-      deletes: this.deletes
+      deletes: this.deletes,
+      workers: this.workers
     }, {
       chunking: config.chunking,
       packBytes: config.chunking.packSize,
@@ -305,6 +309,7 @@ export class Backpack {
     await this.peers.stop()
     await this.handler.stop()
     await this.client.stop()
+    await this.workers.stop()
     await this.store.stop()
   }
 

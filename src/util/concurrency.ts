@@ -112,3 +112,51 @@ export class Mutex {
     return result
   }
 }
+
+/**
+ * At most `size` units (bytes, most often) held at once, each holder
+ * taking its own weight; one holder heavier than the whole budget is let
+ * in alone. Waiters are let in in the order they came.
+ */
+export class Budget {
+  private used = 0
+  private readonly waiters: Array<{ weight: number, wake: () => void }> = []
+
+  constructor (private readonly size: number) {}
+
+  async acquire (weight: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    if (this.waiters.length === 0 && this.fits(weight)) {
+      this.used += weight
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { weight, wake: () => { signal?.removeEventListener('abort', onAbort); resolve() } }
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        reject(signal?.reason)
+        this.admit()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  release (weight: number): void {
+    this.used -= weight
+    this.admit()
+  }
+
+  private fits (weight: number): boolean {
+    return this.used === 0 || this.used + weight <= this.size
+  }
+
+  private admit (): void {
+    while (this.waiters.length > 0 && this.fits(this.waiters[0].weight)) {
+      const waiter = this.waiters.shift() as { weight: number, wake: () => void }
+      this.used += waiter.weight
+      waiter.wake()
+    }
+  }
+}

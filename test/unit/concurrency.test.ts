@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { forEachConcurrent, delay } from '../../src/util/concurrency.js'
+import { Budget, forEachConcurrent, delay } from '../../src/util/concurrency.js'
 
 describe('forEachConcurrent', () => {
   it('runs every item with at most `limit` calls in flight', async () => {
@@ -99,5 +99,42 @@ describe('delay', () => {
     setTimeout(() => controller.abort(new Error('gone')), 5)
     await assert.rejects(delay(10_000, controller.signal), /gone/)
     assert.ok(Date.now() - started < 1000)
+  })
+})
+
+describe('Budget', () => {
+  it('lets holders in while their weights fit, in the order they came, and one heavier than all alone', async () => {
+    const budget = new Budget(10)
+    const order: string[] = []
+    await budget.acquire(6)
+    const b = budget.acquire(6).then(() => order.push('b'))
+    const c = budget.acquire(1).then(() => order.push('c'))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(order.length, 0, 'b does not fit; c waits behind it')
+    budget.release(6)
+    await Promise.all([b, c])
+    assert.deepEqual(order, ['b', 'c'])
+    budget.release(6)
+    budget.release(1)
+    await budget.acquire(50)
+    const d = budget.acquire(1).then(() => order.push('d'))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(order.length, 2, 'the heavy one is alone')
+    budget.release(50)
+    await d
+  })
+
+  it('an aborted waiter leaves, and those behind it are let in', async () => {
+    const budget = new Budget(4)
+    await budget.acquire(4)
+    const controller = new AbortController()
+    const a = budget.acquire(4, controller.signal)
+    let got = false
+    const b = budget.acquire(1).then(() => { got = true })
+    controller.abort(new Error('stop'))
+    await assert.rejects(a, /stop/)
+    budget.release(4)
+    await b
+    assert.equal(got, true)
   })
 })
