@@ -4,6 +4,7 @@ import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { cidOfParts } from '../chunking/index.js'
+import { auditRoot } from '../chunking/merkle.js'
 import { UnavailableError } from '../errors.js'
 import { Semaphore } from '../util/concurrency.js'
 import { throttled } from '../util/progress.js'
@@ -35,6 +36,15 @@ const log = logger('backpack:archiver')
 export const FILES_IN_FLIGHT = 32
 /** Of those, files cut by the chunker (larger than its smallest chunk): each reads through windows of several MiB */
 export const LARGE_FILES_IN_FLIGHT = 2
+/**
+ * What audits check a new chunk against: the root over its bytes, and its
+ * holders as proven now (each just took the bytes and checked them).
+ */
+function audited (parts: Uint8Array[], holders: string[]): Pick<PackRecord, 'root' | 'proven'> {
+  const now = Date.now()
+  return { root: auditRoot(parts), proven: Object.fromEntries(holders.map(h => [h, now])) }
+}
+
 /** Directory entries whose lstat runs at once. */
 const LSTAT_BATCH = 64
 /** Tree index entries per index chunk (each about 60 bytes) */
@@ -331,7 +341,7 @@ export class Archiver {
     const holders = await this.place(pack.cid, pack.parts, false)
     const { catalog } = this.components
     const batch = catalog.batch()
-    const record: PackRecord = { cid: pack.cid.toString(), kind: pack.kind, size: pack.size, replicas: this.init.replicas, holders }
+    const record: PackRecord = { cid: pack.cid.toString(), kind: pack.kind, size: pack.size, replicas: this.init.replicas, holders, ...audited(pack.parts, holders) }
     catalog.putPack(batch, record)
     catalog.putPackBlobs(batch, record.cid, pack.blobs.map(b => b.id))
     for (const blob of pack.blobs) {
@@ -383,7 +393,7 @@ export class Archiver {
     const cid = cidOfParts(parts)
     const holders = await this.place(cid, parts, true)
     const size = parts.reduce((n, p) => n + p.byteLength, 0)
-    const record: PackRecord = { cid: cid.toString(), kind, size, replicas: this.init.replicas, holders, ...(covers != null ? { covers } : {}) }
+    const record: PackRecord = { cid: cid.toString(), kind, size, replicas: this.init.replicas, holders, ...(covers != null ? { covers } : {}), ...audited(parts, holders) }
     await this.components.catalog.putPackNow(record)
     this.counts.added += size
     return { cid: record.cid, holders }

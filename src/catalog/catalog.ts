@@ -36,6 +36,14 @@ export interface PackRecord {
   index?: string
   /** An index chunk: the tree packs it lists */
   covers?: string[]
+  /**
+   * The root over the sealed bytes' pieces (base64, src/chunking/merkle.ts),
+   * made when this owner stored the chunk: what audits are checked against.
+   * Missing for a chunk known only through recovery.
+   */
+  root?: string
+  /** holder → when its copy last passed an audit (ms since the epoch) */
+  proven?: Record<string, number>
 }
 
 export interface SnapshotRecord {

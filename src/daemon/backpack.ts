@@ -188,9 +188,15 @@ export class Backpack {
       renew: async (peer, cids, signal) => this.client.renew(peer, cids, { signal }),
       // one pass: a chunk that cannot be had now is tried again on the next repair
       fetch: async (cid, holders, signal) => this.fetcher.fetch(cid, { holders, rounds: 1, signal }),
-      forget: async (holder, cids) => { await this.outbox.queueDelete(holder, cids) }
+      // queued (a tombstone), and sent now where the holder is connected
+      forget: async (holder, cids) => {
+        await this.outbox.queueDelete(holder, cids)
+        void this.outbox.flush(holder)
+      },
+      audit: async (peer, asks, signal) => this.client.audit(peer, asks, { signal })
     }, {
       intervalMs: config.replication.repairIntervalMs,
+      auditIntervalMs: config.replication.auditIntervalMs,
       graceMs: config.replication.graceMs,
       maxConcurrent: config.replication.maxConcurrentRepairs
     })

@@ -4,7 +4,8 @@ import { encodeRequest, readMessage, readResponseInto, writeMessage } from './co
 import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
-import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_CIDS_PER_REQUEST, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES } from './constants.js'
+import type { AuditProof } from './pb/chunk.js'
+import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_AUDITS_PER_REQUEST, MAX_CIDS_PER_REQUEST, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES } from './constants.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { DataSink } from './codec.js'
 import type { ByteStream } from '@libp2p/utils'
@@ -117,7 +118,7 @@ export class ChunkClient {
    * data field goes to it piece by piece as it arrives.
    */
   async request (peer: PeerId, request: Partial<Request> & { type: Request.Type }, options: RequestOptions & { sink?: DataSink, data?: Uint8Array | Uint8ArrayList } = {}): Promise<Response> {
-    const full: Request = { cids: [], data: new Uint8Array(0), ...request }
+    const full: Request = { cids: [], data: new Uint8Array(0), pieces: [], ...request }
     const signal = options.signal != null
       ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)])
       : AbortSignal.timeout(this.timeoutMs)
@@ -210,6 +211,23 @@ export class ChunkClient {
       if (cid == null) throw new ProtocolError(`peer ${peer} named a malformed CID`)
       return cid
     })
+  }
+
+  /**
+   * Ask the peer to prove it holds chunks: for each, the piece asked with
+   * its path (checked by the caller against the root it kept). An empty
+   * piece: the peer does not hold it.
+   */
+  async audit (peer: PeerId, asks: Array<{ cid: CID, piece: number }>, options: RequestOptions = {}): Promise<AuditProof[]> {
+    const out: AuditProof[] = []
+    for (let i = 0; i < asks.length; i += MAX_AUDITS_PER_REQUEST) {
+      const batch = asks.slice(i, i + MAX_AUDITS_PER_REQUEST)
+      const response = await this.request(peer, { type: Request.Type.AUDIT, cids: batch.map(a => a.cid.bytes), pieces: batch.map(a => a.piece) }, options)
+      check(response, peer)
+      if (response.proofs.length !== batch.length) throw new ProtocolError(`peer ${peer} answered ${response.proofs.length} of ${batch.length} audits`)
+      out.push(...response.proofs)
+    }
+    return out
   }
 
   /** Bytes the peer can still take. */

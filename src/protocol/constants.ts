@@ -8,6 +8,11 @@ export const MAX_MESSAGE_BYTES = MAX_CHUNK_SIZE_BYTES + SEAL_OVERHEAD_BYTES + 40
 
 /** Most CIDs in one HAS, DELETE or RENEW request. */
 export const MAX_CIDS_PER_REQUEST = 1024
+/**
+ * Chunks in one AUDIT request at most: the holder reads each whole and
+ * answers with a piece of each (16 KiB), so an answer stays near 1 MiB.
+ */
+export const MAX_AUDITS_PER_REQUEST = 64
 /** Manifests named in one MANIFESTS answer at most (about 40 bytes each) */
 export const MAX_MANIFESTS_PER_ANSWER = 50_000
 

@@ -5,8 +5,9 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { encodeResponse, encodeResponseHead, readRequestInto, writeMessage } from './codec.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { parseChunkCid } from '../chunking/index.js'
+import { leaves, merklePath, pieceCount, pieceRange } from '../chunking/merkle.js'
 import { Request, Response } from './pb/chunk.js'
-import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
+import { CHUNK_PROTOCOL, MAX_AUDITS_PER_REQUEST, MAX_CIDS_PER_REQUEST, MAX_INBOUND_STREAMS, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES, MAX_OUTBOUND_STREAMS, STREAM_IDLE_TIMEOUT_MS } from './constants.js'
 import type { ChunkReader, ChunkStore, ChunkWriter } from '../store/index.js'
 import type { DataSink } from './codec.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -90,8 +91,30 @@ class RequestData implements DataSink {
   }
 }
 
+/**
+ * AUDIT: for each chunk, the piece asked with its path to the root
+ * (src/chunking/merkle.ts), read from the bytes on disk; an empty proof for
+ * a chunk not held or a piece it does not have.
+ */
+async function audit (store: Pick<ChunkStore, 'get'>, cids: CID[], pieces: number[]): Promise<Response> {
+  if (cids.length > MAX_AUDITS_PER_REQUEST) return reply(Response.Status.TOO_LARGE, { message: `at most ${MAX_AUDITS_PER_REQUEST} chunks per audit` })
+  if (pieces.length !== cids.length) return reply(Response.Status.ERROR, { message: 'AUDIT takes one piece per CID' })
+  const proofs = []
+  for (const [i, cid] of cids.entries()) {
+    const bytes = await store.get(cid).catch(() => undefined)
+    const index = pieces[i]
+    if (bytes == null || index >= pieceCount(bytes.byteLength)) {
+      proofs.push({ piece: new Uint8Array(0), path: [] })
+      continue
+    }
+    const { start, end } = pieceRange(bytes.byteLength, index)
+    proofs.push({ piece: bytes.subarray(start, end), path: merklePath(leaves([bytes]), index) })
+  }
+  return reply(Response.Status.OK, { proofs })
+}
+
 function reply (status: Response.Status, fields: Partial<Response> = {}): Response {
-  return { status, data: new Uint8Array(0), have: [], message: '', cids: [], ...fields }
+  return { status, data: new Uint8Array(0), have: [], message: '', cids: [], proofs: [], ...fields }
 }
 
 /**
@@ -263,6 +286,8 @@ export class ChunkHandler {
       }
       case Request.Type.SPACE:
         return reply(Response.Status.OK, { free: BigInt(store.free) })
+      case Request.Type.AUDIT:
+        return audit(store, cids, request.pieces)
       case Request.Type.MOVED: {
         const holder = request.holder != null ? decodePeerId(request.holder) : undefined
         if (holder == null) return reply(Response.Status.ERROR, { message: 'MOVED needs a holder' })

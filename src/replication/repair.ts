@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { newSession } from './placement.js'
+import { pieceCount, verifyPiece } from '../chunking/merkle.js'
 import type { Catalog, PackRecord } from '../catalog/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
@@ -13,6 +14,8 @@ const log = logger('backpack:repair')
 export const CHECK_TIMEOUT_MS = 15_000
 /** Holders checked at once. */
 export const CHECK_CONCURRENCY = 8
+/** Time an audit may take beyond CHECK_TIMEOUT_MS, per chunk (the holder reads each whole) */
+const AUDIT_MS_PER_CHUNK = 50
 
 export interface RepairComponents {
   peerId: PeerId
@@ -26,6 +29,8 @@ export interface RepairComponents {
   fetch: (cid: CID, holders: string[], signal?: AbortSignal) => Promise<Uint8Array>
   /** A lost holder that may come back: tell it to drop its now surplus copy */
   forget: (holder: string, cids: string[]) => Promise<void>
+  /** Ask `peer` for these pieces of these chunks, with their paths (AUDIT) */
+  audit: (peer: PeerId, asks: Array<{ cid: CID, piece: number }>, signal: AbortSignal) => Promise<Array<{ piece: Uint8Array, path: Uint8Array[] }>>
 }
 
 export interface RepairInit {
@@ -34,6 +39,11 @@ export interface RepairInit {
   graceMs: number
   /** Chunks being copied at once */
   maxConcurrent: number
+  /**
+   * A copy is audited when its last proof is older than this (ms), and
+   * every copy in `verify`; a copy that fails is no longer counted
+   */
+  auditIntervalMs: number
 }
 
 export interface VerifyResult {
@@ -44,9 +54,13 @@ export interface VerifyResult {
 
 /**
  * The owner's repair loop: asks every holder which of our chunks it still
- * holds (a batched RENEW, which also renews our leases), and copies chunks
- * below their desired count to new distinct peers, a bounded number at a
- * time. `verify` runs one pass now.
+ * holds (a batched RENEW, which also renews our leases), audits the copies
+ * whose last proof is older than the audit interval (all of them in
+ * `verify`): a random piece of each with its path to the root kept when the
+ * chunk was stored. A copy that is not claimed, or whose proof fails, is
+ * not counted: chunks below their desired count are copied to new distinct
+ * peers, a bounded number at a time, and a holder whose copy failed is told
+ * to drop it. `verify` runs one pass now.
  */
 export class Repairer {
   private readonly components: RepairComponents
@@ -60,6 +74,10 @@ export class Repairer {
   private readonly waiters: Array<() => void> = []
   /** Most chunk copies ever in flight at once (shown by tests) */
   peakConcurrent = 0
+  /** `cid/holder` of copies that failed their audit in this pass */
+  private readonly failed = new Set<string>()
+  /** `cid/holder` → when the copy passed its audit in this pass */
+  private readonly proven = new Map<string, number>()
 
   constructor (components: RepairComponents, init: RepairInit) {
     this.components = components
@@ -146,6 +164,7 @@ export class Repairer {
 
   /** holder → the CIDs it confirmed (or is presumed to hold during the grace period). */
   private async askHolders (packs: PackRecord[], force: boolean, signal?: AbortSignal): Promise<Map<string, Set<string>>> {
+    const packsOf = new Map(packs.map(p => [p.cid, p]))
     const byHolder = new Map<string, Set<string>>()
     for (const p of packs) {
       for (const h of p.holders) {
@@ -165,8 +184,10 @@ export class Repairer {
           const peer = this.components.peers.get(holder) ?? this.components.peerIdFromString(holder)
           const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
           const have = await this.components.renew(peer, cids.map(c => CID.parse(c)), signal != null ? AbortSignal.any([signal, timeout]) : timeout)
-          confirmed.set(holder, new Set(cids.filter((_, i) => have[i])))
+          const held = new Set(cids.filter((_, i) => have[i]))
           this.unreachableSince.delete(holder)
+          await this.auditHolder(peer, holder, held, packsOf, force, signal)
+          confirmed.set(holder, held)
         } catch (err: any) {
           signal?.throwIfAborted()
           const since = this.unreachableSince.get(holder) ?? Date.now()
@@ -181,13 +202,53 @@ export class Repairer {
     return confirmed
   }
 
+  /**
+   * Audit the copies `holder` claims (`held`) that are due: those it fails
+   * leave `held`, are recorded as failed (the holder is told to drop them
+   * once the chunk is repaired), and those it proves are recorded proven now.
+   */
+  private async auditHolder (peer: PeerId, holder: string, held: Set<string>, packsOf: Map<string, PackRecord>, force: boolean, signal?: AbortSignal): Promise<void> {
+    const now = Date.now()
+    const due = [...held].map(cid => packsOf.get(cid)).filter((p): p is PackRecord & { root: string } =>
+      p?.root != null && (force || now - (p.proven?.[holder] ?? 0) >= this.init.auditIntervalMs))
+    if (due.length === 0) return
+    const asks = due.map(p => ({ cid: CID.parse(p.cid), piece: Math.floor(Math.random() * pieceCount(p.size)) }))
+    let proofs: Array<{ piece: Uint8Array, path: Uint8Array[] }> = []
+    try {
+      const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS + due.length * AUDIT_MS_PER_CHUNK)
+      proofs = await this.components.audit(peer, asks, signal != null ? AbortSignal.any([signal, timeout]) : timeout)
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      // no answer is no proof, but not a failed one: a copy proven within the
+      // interval still counts, an overdue one does not; none is dropped
+      log('holder %s answered no audit (%s)', holder, err.message)
+      for (const pack of due) if (now - (pack.proven?.[holder] ?? 0) >= this.init.auditIntervalMs) held.delete(pack.cid)
+      return
+    }
+    let failed = 0
+    for (const [i, pack] of due.entries()) {
+      const proof = proofs[i]
+      const ok = proof != null && verifyPiece(Buffer.from(pack.root, 'base64'), pack.size, asks[i].piece, proof.piece, proof.path)
+      if (ok) {
+        this.proven.set(`${pack.cid}/${holder}`, now)
+      } else {
+        held.delete(pack.cid)
+        this.failed.add(`${pack.cid}/${holder}`)
+        failed++
+      }
+    }
+    if (failed > 0) log('holder %s failed the audit of %d of %d copies', holder, failed, due.length)
+  }
+
   /** Bring one chunk back to its count where it is below; its live count after. */
   private async repairPack (pack: PackRecord, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean }> {
     const { cid, holders } = pack
     const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
     let added: string[] = []
     if (have.length < pack.replicas) {
-      added = await this.copy(cid, have.length > 0 ? have : holders, pack.replicas - have.length, new Set(have), session, signal, pack.kind === 'index' || pack.kind === 'snapshot')
+      // never back onto a holder on record: not one whose copy failed its audit
+      // (it may keep its bad bytes), nor one unreachable now (it may return)
+      added = await this.copy(cid, have.length > 0 ? have : holders, pack.replicas - have.length, new Set(holders), session, signal, pack.kind === 'index' || pack.kind === 'snapshot')
     }
     const live = [...have, ...added]
     // holders that did not answer (a holder that answered "no" is simply dropped)
@@ -201,9 +262,25 @@ export class Repairer {
       // still short: keep the unreachable holders on record, their copies count again when they return
       next = [...live, ...unreachable]
     }
-    if (next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
-      await this.components.catalog.updatePack(cid, p => ({ ...p, holders: next }))
+    const bad = holders.filter(h => this.failed.has(`${cid}/${h}`))
+    const proven = holders.filter(h => this.proven.has(`${cid}/${h}`))
+    if (bad.length > 0 || proven.length > 0 || added.length > 0 || next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
+      const now = Date.now()
+      await this.components.catalog.updatePack(cid, p => {
+        const times: Record<string, number> = {}
+        for (const h of next) {
+          const at = this.proven.get(`${cid}/${h}`) ?? (added.includes(h) ? now : p.proven?.[h])
+          if (at != null) times[h] = at
+        }
+        return { ...p, holders: next, proven: times }
+      })
     }
+    // a copy that failed its audit: its holder drops it (it holds nothing good)
+    for (const h of bad) {
+      this.failed.delete(`${cid}/${h}`)
+      await this.components.forget(h, [cid])
+    }
+    for (const h of proven) this.proven.delete(`${cid}/${h}`)
     if (added.length > 0) log('repaired %s, now %d/%d', cid, live.length, pack.replicas)
     return { count: live.length, repaired: added.length > 0 }
   }

@@ -131,6 +131,7 @@ export const configSchema = z.object({
   replication: z.object({
     priority: z.enum(['high', 'low']),
     repairIntervalMs: positive,
+    auditIntervalMs: positive,
     graceMs: ms,
     maxConcurrentRepairs: positive,
     leaseMs: positive,

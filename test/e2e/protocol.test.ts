@@ -120,7 +120,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     const stream = await b.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL)
     try {
       // the whole request, less its last 300 KiB: the chunk is being received
-      const message = encodeRequest({ type: Request.Type.PUT, cids: [cid.bytes], data: new Uint8Array(0) }, bytes).subarray()
+      const message = encodeRequest({ type: Request.Type.PUT, cids: [cid.bytes], data: new Uint8Array(0), pieces: [] }, bytes).subarray()
       const sent = message.subarray(0, message.byteLength - 300 * 1024)
       await byteStream(stream).write(Buffer.concat([varint.encode(message.byteLength), sent]))
       // room held, and a temporary file open, while the rest has not come

@@ -41,7 +41,7 @@ describe('streamed responses (readResponseInto)', () => {
   it('hands the data field on in pieces as it arrives, and decodes the other fields', async () => {
     const { send, read } = await pair()
     const data = randomBytes(700_000)
-    await send(framed(encodeResponse({ status: Response.Status.OK, data, have: [true, false], message: 'hi', cids: [] })))
+    await send(framed(encodeResponse({ status: Response.Status.OK, data, have: [true, false], message: 'hi', cids: [], proofs: [] })))
     const sink = collector()
     const response = await readResponseInto(read, 1 << 20, sink)
     assert.equal(response.message, 'hi')
@@ -56,7 +56,7 @@ describe('streamed responses (readResponseInto)', () => {
     const { send, read } = await pair()
     const data = randomBytes(1000)
     // data first, then status and message (protobuf allows any order)
-    const after = Response.encode({ status: Response.Status.NOT_FOUND, data: new Uint8Array(0), have: [], message: 'later', cids: [] })
+    const after = Response.encode({ status: Response.Status.NOT_FOUND, data: new Uint8Array(0), have: [], message: 'later', cids: [], proofs: [] })
     const message = Buffer.concat([Uint8Array.of((2 << 3) | 2, 0xe8, 0x07), data, after])
     await send(Buffer.concat([framed(message), framed(Uint8Array.of(8, 4))]))
     const sink = collector()
@@ -69,7 +69,7 @@ describe('streamed responses (readResponseInto)', () => {
 
   it('calls no sink for a response without data', async () => {
     const { send, read } = await pair()
-    await send(framed(encodeResponse({ status: Response.Status.NOT_FOUND, data: new Uint8Array(0), have: [], message: 'no', cids: [] })))
+    await send(framed(encodeResponse({ status: Response.Status.NOT_FOUND, data: new Uint8Array(0), have: [], message: 'no', cids: [], proofs: [] })))
     const sink = collector()
     const response = await readResponseInto(read, 1 << 20, sink)
     assert.equal(response.status, Response.Status.NOT_FOUND)
@@ -78,7 +78,7 @@ describe('streamed responses (readResponseInto)', () => {
 
   it('refuses oversized responses with TooLargeError, malformed ones with ProtocolError', async () => {
     const oversized: Array<[string, Uint8Array]> = [
-      ['longer than allowed', framed(encodeResponse({ status: Response.Status.OK, data: randomBytes(2000), have: [], message: '', cids: [] }))],
+      ['longer than allowed', framed(encodeResponse({ status: Response.Status.OK, data: randomBytes(2000), have: [], message: '', cids: [], proofs: [] }))],
       // 3 written in three bytes: no length up to 1024 needs more than two
       ['a length in more bytes than needed', Uint8Array.of(0x83, 0x80, 0x00, 8, 4, 0)]
     ]
@@ -113,7 +113,7 @@ describe('streamed requests (readRequestInto)', () => {
     const { send, read } = await pair()
     const data = randomBytes(600_000)
     const cids = [randomBytes(36)]
-    await send(framed(encodeRequest({ type: Request.Type.PUT, cids, data: new Uint8Array(0), manifest: true }, data)))
+    await send(framed(encodeRequest({ type: Request.Type.PUT, cids, data: new Uint8Array(0), manifest: true, pieces: [] }, data)))
     const sink = collector()
     const head = await readRequestInto(read, 1 << 20, sink)
     assert.ok(sink.head != null)

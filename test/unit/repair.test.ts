@@ -5,6 +5,9 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { MemoryDatastore } from 'datastore-core'
 import { Catalog } from '../../src/catalog/catalog.js'
 import { cidOf } from '../../src/chunking/index.js'
+import { AUDIT_PIECE_BYTES, auditRoot, leaves, merklePath, pieceRange } from '../../src/chunking/merkle.js'
+import { randomBytes } from 'node:crypto'
+import type { CID } from 'multiformats/cid'
 import { Repairer } from '../../src/replication/repair.js'
 import { delay } from '../../src/util/concurrency.js'
 import type { BackpackPeers } from '../../src/replication/peers.js'
@@ -54,8 +57,9 @@ describe('Repairer (unit, stub network)', () => {
           return fresh.slice(0, count).map(p => p.toString())
         }
       },
-      forget: async (holder) => { forgotten.push(holder) }
-    }, { intervalMs: 3_600_000, graceMs: 60_000, maxConcurrent: 3 })
+      forget: async (holder) => { forgotten.push(holder) },
+      audit: async () => { throw new Error('unreachable') }
+    }, { intervalMs: 3_600_000, graceMs: 60_000, maxConcurrent: 3, auditIntervalMs: 86_400_000 })
 
     const [result] = await repairer.verify()
     assert.equal(placed, 41, 'every chunk and the manifest were copied')
@@ -84,8 +88,9 @@ describe('Repairer (unit, stub network)', () => {
       renew: async () => { throw new Error('unreachable') },
       fetch: async () => new Uint8Array(1),
       placement: { place: async () => { placed++; return [] } },
-      forget: async () => {}
-    }, { intervalMs: 20, graceMs: 60_000, maxConcurrent: 1 })
+      forget: async () => {},
+      audit: async () => { throw new Error('unreachable') }
+    }, { intervalMs: 20, graceMs: 60_000, maxConcurrent: 1, auditIntervalMs: 86_400_000 })
     repairer.start()
     await delay(200)
     await repairer.stop()
@@ -93,5 +98,99 @@ describe('Repairer (unit, stub network)', () => {
     const [result] = await repairer.verify()
     assert.equal(placed, 1, 'verify replaces it at once')
     assert.equal(result.replicas.actual, 0)
+  })
+
+  describe('audits', () => {
+    type Copy = 'good' | 'zeroed' | 'none' | 'other' | 'no answer'
+
+    /** A holder's answer to AUDIT from the bytes it has (undefined: none) */
+    function answer (bytes: Uint8Array | undefined, piece: number): { piece: Uint8Array, path: Uint8Array[] } {
+      if (bytes == null) return { piece: new Uint8Array(0), path: [] }
+      const { start, end } = pieceRange(bytes.byteLength, piece)
+      return { piece: bytes.subarray(start, end), path: merklePath(leaves([bytes]), piece) }
+    }
+
+    async function setup (copies: Copy[], options: { proven?: number, fetchFails?: boolean, intervalMs?: number } = {}) {
+      const self = await newPeer()
+      const peers = await Promise.all(copies.map(async () => newPeer()))
+      const spare = await newPeer()
+      const good = randomBytes(5 * AUDIT_PIECE_BYTES + 100)
+      const bytesOf = (copy: Copy): Uint8Array | undefined => copy === 'good' ? good : copy === 'zeroed' ? new Uint8Array(good.byteLength) : copy === 'other' ? randomBytes(good.byteLength) : undefined
+      const cid = cidOf(good).toString()
+      const catalog = new Catalog({ datastore: new MemoryDatastore() })
+      const batch = catalog.batch()
+      const holders = peers.map(String)
+      const proven = options.proven != null ? Object.fromEntries(holders.map(h => [h, options.proven as number])) : undefined
+      catalog.putPack(batch, { cid, kind: 'snapshot', size: good.byteLength, replicas: 2, holders, root: auditRoot([good]), proven })
+      catalog.putSnapshot(batch, { id: cid, created: Date.now(), sources: ['/f'], tree: [], files: 1, dirs: 0, size: 1, replicas: 2, hostname: 'h', added: 0 }, [cid])
+      await batch.commit()
+      const byPeer = new Map(peers.map((p, i) => [p.toString(), copies[i]]))
+      const forgotten: string[] = []
+      const audited: number[] = []
+      let placed = 0
+      const repairer = new Repairer({
+        peerId: self,
+        peerIdFromString,
+        catalog,
+        peers: { get: () => undefined } as unknown as BackpackPeers,
+        // every holder claims its copy, whatever it holds
+        renew: async (_peer, cids) => cids.map(() => true),
+        fetch: async () => { if (options.fetchFails === true) throw new Error('no good copy'); return good },
+        placement: { place: async (_cid, _bytes, count) => { placed += count; return [spare.toString()].slice(0, count) } },
+        forget: async (holder) => { forgotten.push(holder) },
+        audit: async (peer, asks: Array<{ cid: CID, piece: number }>) => {
+          const copy = byPeer.get(peer.toString()) as Copy
+          if (copy === 'no answer') throw new Error('timed out')
+          audited.push(...asks.map(a => a.piece))
+          return asks.map(a => answer(bytesOf(copy), a.piece))
+        }
+      }, { intervalMs: options.intervalMs ?? 3_600_000, graceMs: 0, maxConcurrent: 2, auditIntervalMs: 60_000 })
+      return { repairer, peers, spare, catalog, cid, forgotten, audited, placed: () => placed }
+    }
+
+    it('a copy that proves its piece counts; zeroed, missing or other bytes do not: replaced, and their holders told to drop them', async () => {
+      const t = await setup(['good', 'zeroed', 'none', 'other'])
+      const [result] = await t.repairer.verify()
+      assert.equal(t.audited.length, 4, 'verify audits every copy claimed (the holder without one sends an empty proof)')
+      assert.deepEqual(result.replicas, { desired: 2, actual: 2 })
+      assert.equal(result.repaired, 1)
+      assert.equal(t.placed(), 1, 'one live copy: one more made')
+      assert.deepEqual(t.forgotten.sort(), t.peers.slice(1).map(String).sort(), 'the three that failed are told to drop their copies')
+      const pack = await t.catalog.pack(t.cid)
+      assert.deepEqual(pack?.holders, [t.peers[0].toString(), t.spare.toString()])
+      assert.ok((pack?.proven?.[t.peers[0].toString()] ?? 0) > Date.now() - 10_000, 'the proof is recorded')
+    })
+
+    it('every copy bad and no good source: verify says 0 of 2, whatever the holders claim', async () => {
+      const t = await setup(['zeroed', 'other'], { fetchFails: true })
+      const [result] = await t.repairer.verify()
+      assert.deepEqual(result.replicas, { desired: 2, actual: 0 })
+      assert.equal(result.repaired, 0)
+    })
+
+    it('a holder that does not answer its audit counts until its last proof is overdue, and is never told to drop', async () => {
+      const fresh = await setup(['no answer', 'no answer'], { proven: Date.now() })
+      const [r1] = await fresh.repairer.verify()
+      assert.deepEqual(r1.replicas, { desired: 2, actual: 2 }, 'proven a moment ago')
+      assert.equal(fresh.placed(), 0)
+      const stale = await setup(['no answer', 'no answer'], { proven: Date.now() - 120_000 })
+      await stale.repairer.verify()
+      assert.equal(stale.placed(), 2, 'overdue: no longer counted, so copied elsewhere')
+      assert.deepEqual([...fresh.forgotten, ...stale.forgotten], [], 'no answer is not a failed proof')
+    })
+
+    it('the background pass audits only copies whose proof is due', async () => {
+      const recent = await setup(['good', 'good'], { proven: Date.now(), intervalMs: 10 })
+      const old = await setup(['good', 'good'], { proven: Date.now() - 120_000, intervalMs: 10 })
+      recent.repairer.start()
+      old.repairer.start()
+      await delay(300)
+      await recent.repairer.stop()
+      await old.repairer.stop()
+      assert.equal(recent.audited.length, 0, 'proven within the interval: not audited again')
+      assert.ok(old.audited.length >= 2, 'overdue: audited')
+      const pack = await old.catalog.pack(old.cid)
+      assert.ok(Object.values(pack?.proven ?? {}).every(t => t > Date.now() - 10_000), 'and proven now')
+    })
   })
 })

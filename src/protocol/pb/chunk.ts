@@ -11,6 +11,7 @@ export interface Request {
   holder?: Uint8Array
   group?: Uint8Array
   manifest?: boolean
+  pieces: number[]
 }
 
 export namespace Request {
@@ -22,7 +23,8 @@ export namespace Request {
     RENEW = 'RENEW',
     SPACE = 'SPACE',
     MOVED = 'MOVED',
-    MANIFESTS = 'MANIFESTS'
+    MANIFESTS = 'MANIFESTS',
+    AUDIT = 'AUDIT'
   }
 
   enum __TypeValues {
@@ -33,7 +35,8 @@ export namespace Request {
     RENEW = 4,
     SPACE = 5,
     MOVED = 6,
-    MANIFESTS = 7
+    MANIFESTS = 7,
+    AUDIT = 8
   }
 
   export namespace Type {
@@ -88,6 +91,13 @@ export namespace Request {
           w.bool(obj.manifest)
         }
 
+        if (obj.pieces != null && obj.pieces.length > 0) {
+          for (const value of obj.pieces) {
+            w.uint32(64)
+            w.uint32(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -95,7 +105,8 @@ export namespace Request {
         const obj: any = {
           type: Type.PUT,
           cids: [],
-          data: uint8ArrayAlloc(0)
+          data: uint8ArrayAlloc(0),
+          pieces: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -136,6 +147,14 @@ export namespace Request {
               obj.manifest = reader.bool()
               break
             }
+            case 8: {
+              if (opts.limits?.pieces != null && obj.pieces.length === opts.limits.pieces) {
+                throw new MaxLengthError('Decode error - repeated field "pieces" had too many elements')
+              }
+
+              obj.pieces.push(reader.uint32())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -146,7 +165,8 @@ export namespace Request {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          cids: 0
+          cids: 0,
+          pieces: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -212,6 +232,21 @@ export namespace Request {
               }
               break
             }
+            case 8: {
+              if (opts.limits?.pieces != null && obj.pieces === opts.limits.pieces) {
+                throw new MaxLengthError('Streaming decode error - repeated field "pieces" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.pieces[]`,
+                index: obj.pieces,
+                value: reader.uint32()
+              }
+
+              obj.pieces++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -260,6 +295,12 @@ export namespace Request {
     value: boolean
   }
 
+  export interface RequestPiecesFieldEvent {
+    field: '$.pieces[]'
+    index: number
+    value: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array {
     return encodeMessage(obj, Request.codec())
   }
@@ -268,8 +309,139 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent | RequestManifestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent | RequestManifestFieldEvent | RequestPiecesFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
+  }
+}
+
+export interface AuditProof {
+  piece: Uint8Array
+  path: Uint8Array[]
+}
+
+export namespace AuditProof {
+  let _codec: Codec<AuditProof>
+
+  export const codec = (): Codec<AuditProof> => {
+    if (_codec == null) {
+      _codec = message<AuditProof>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.piece != null && obj.piece.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.piece)
+        }
+
+        if (obj.path != null && obj.path.length > 0) {
+          for (const value of obj.path) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          piece: uint8ArrayAlloc(0),
+          path: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.piece = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.path != null && obj.path.length === opts.limits.path) {
+                throw new MaxLengthError('Decode error - repeated field "path" had too many elements')
+              }
+
+              obj.path.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          path: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.piece`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.path != null && obj.path === opts.limits.path) {
+                throw new MaxLengthError('Streaming decode error - repeated field "path" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.path[]`,
+                index: obj.path,
+                value: reader.bytes()
+              }
+
+              obj.path++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AuditProofPieceFieldEvent {
+    field: '$.piece'
+    value: Uint8Array
+  }
+
+  export interface AuditProofPathFieldEvent {
+    field: '$.path[]'
+    index: number
+    value: Uint8Array
+  }
+
+  export function encode (obj: Partial<AuditProof>): Uint8Array {
+    return encodeMessage(obj, AuditProof.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuditProof>): AuditProof {
+    return decodeMessage(buf, AuditProof.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AuditProof>): Generator<AuditProofPieceFieldEvent | AuditProofPathFieldEvent> {
+    return streamMessage(buf, AuditProof.codec(), opts)
   }
 }
 
@@ -280,6 +452,7 @@ export interface Response {
   message: string
   free?: bigint
   cids: Uint8Array[]
+  proofs: AuditProof[]
 }
 
 export namespace Response {
@@ -352,6 +525,13 @@ export namespace Response {
           }
         }
 
+        if (obj.proofs != null && obj.proofs.length > 0) {
+          for (const value of obj.proofs) {
+            w.uint32(58)
+            AuditProof.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -361,7 +541,8 @@ export namespace Response {
           data: uint8ArrayAlloc(0),
           have: [],
           message: '',
-          cids: []
+          cids: [],
+          proofs: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -402,6 +583,16 @@ export namespace Response {
               obj.cids.push(reader.bytes())
               break
             }
+            case 7: {
+              if (opts.limits?.proofs != null && obj.proofs.length === opts.limits.proofs) {
+                throw new MaxLengthError('Decode error - repeated field "proofs" had too many elements')
+              }
+
+              obj.proofs.push(AuditProof.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.proofs$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -413,7 +604,8 @@ export namespace Response {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           have: 0,
-          cids: 0
+          cids: 0,
+          proofs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -480,6 +672,24 @@ export namespace Response {
 
               break
             }
+            case 7: {
+              if (opts.limits?.proofs != null && obj.proofs === opts.limits.proofs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "proofs" had too many elements')
+              }
+
+              for (const evt of AuditProof.codec().stream(reader, reader.uint32(), `${prefix}.proofs[]`, {
+                limits: opts.limits?.proofs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.proofs
+                }
+              }
+
+              obj.proofs++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -524,6 +734,18 @@ export namespace Response {
     value: Uint8Array
   }
 
+  export interface ResponseProofsPieceFieldEvent {
+    field: '$.proofs[].piece'
+    value: Uint8Array
+    index: number
+  }
+
+  export interface ResponseProofsPathFieldEvent {
+    field: '$.proofs[].path[]'
+    index: number
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array {
     return encodeMessage(obj, Response.codec())
   }
@@ -532,7 +754,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseStatusFieldEvent | ResponseDataFieldEvent | ResponseHaveFieldEvent | ResponseMessageFieldEvent | ResponseFreeFieldEvent | ResponseCidsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseStatusFieldEvent | ResponseDataFieldEvent | ResponseHaveFieldEvent | ResponseMessageFieldEvent | ResponseFreeFieldEvent | ResponseCidsFieldEvent | ResponseProofsPieceFieldEvent | ResponseProofsPathFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { TestNetwork, waitFor } from '../helpers/cli.js'
+import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
+import type { TestNode } from '../helpers/cli.js'
+
+/** Overwrite a holder's copies of these chunks with zeroes of the same size (the files still exist). */
+async function zero (node: TestNode, cids: string[]): Promise<number> {
+  let n = 0
+  for (const cid of cids) {
+    const path = chunkPath(node.repo, cid)
+    const size = await stat(path).then(s => s.size, () => -1)
+    if (size < 0) continue
+    await writeFile(path, Buffer.alloc(size))
+    n++
+  }
+  return n
+}
+
+describe('audits: the owner counts the copies holders prove, not the ones they claim', () => {
+  const net = new TestNetwork()
+  let owner: TestNode
+  let holders: TestNode[]
+  let dir: string
+
+  before(async () => {
+    dir = await net.dir()
+    ;[owner, ...holders] = await net.addNodes(4)
+    await net.waitConnected()
+  })
+
+  after(async () => { await net.close() })
+
+  /** A put of a random file with 2 replicas; the chunks new on each holder. */
+  async function putNew (name: string, size: number): Promise<{ id: string, hash: string, file: string, on: Map<TestNode, string[]> }> {
+    const before = new Map(await Promise.all(holders.map(async h => [h, new Set(await storedChunks(h.repo))] as const)))
+    const file = join(dir, name)
+    const hash = await randomFile(file, size)
+    const put = await owner.json(['put', file, '--replicas', '2'])
+    const on = new Map<TestNode, string[]>()
+    for (const h of holders) on.set(h, (await storedChunks(h.repo)).filter(c => before.get(h)?.has(c) !== true))
+    return { id: put.id, hash, file, on }
+  }
+
+  it('every copy zeroed on disk: verify says 0 of 2 and exits 3, where the holders still claim them', async () => {
+    const { id, on } = await putNew('lost.bin', 1_500_000)
+    const ok = await owner.run(['verify', id, '--json'])
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.deepEqual(JSON.parse(ok.stdout)[0].replicas, { desired: 2, actual: 2 })
+    let zeroed = 0
+    for (const [h, cids] of on) zeroed += await zero(h, cids)
+    assert.ok(zeroed >= 2, `zeroed ${zeroed} copies`)
+    const bad = await owner.run(['verify', id, '--json'])
+    assert.equal(bad.code, 3, bad.stderr)
+    const [result] = JSON.parse(bad.stdout)
+    assert.deepEqual(result.replicas, { desired: 2, actual: 0 })
+    // and the listing says so too
+    const list = await owner.json(['ls'])
+    assert.equal(list.find((s: any) => s.id === id)?.replicas.actual, 0)
+  })
+
+  it('one holder\'s copies zeroed: verify replaces them on the third peer and that holder drops its bad copies', async () => {
+    const { id, hash, file, on } = await putNew('half.bin', 1_500_000)
+    const victim = holders.find(h => (on.get(h) ?? []).length > 0) as TestNode
+    const spoiled = on.get(victim) ?? []
+    assert.ok(await zero(victim, spoiled) > 0)
+    const result = await owner.run(['verify', id, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const [v] = JSON.parse(result.stdout)
+    assert.deepEqual(v.replicas, { desired: 2, actual: 2 })
+    assert.ok(v.repaired >= 1, `repaired ${v.repaired}`)
+    // the victim is told to drop what failed (through the delete queue)
+    await waitFor(async () => {
+      const held = new Set(await storedChunks(victim.repo))
+      return spoiled.every(c => !held.has(c))
+    }, 20_000, 'the holder whose copies failed their audit drops them')
+    const out = join(dir, 'half.out')
+    await owner.json(['get', `${id}:half.bin`, '-o', out])
+    assert.equal(await sha256File(out), hash)
+    void file
+  })
+})
