@@ -50,6 +50,12 @@ export interface VerifyResult {
   id: string
   replicas: { desired: number, actual: number }
   repaired: number
+  /**
+   * The oldest last proof of storage among the copies counted (ISO time),
+   * or null when some counted copy has none (a chunk known only through
+   * recovery) or no copy is counted
+   */
+  proven: string | null
 }
 
 /**
@@ -143,7 +149,7 @@ export class Repairer {
     onProgress?.({ type: 'backpack:verify:progress', done: 0, total })
     const confirmed = await this.askHolders(packs, force, signal)
     const session = newSession()
-    const live = new Map<string, { count: number, repaired: boolean }>()
+    const live = new Map<string, { count: number, repaired: boolean, proven?: number }>()
     let done = 0
     await Promise.all(packs.map(async pack => {
       live.set(pack.cid, await this.repairPack(pack, confirmed, session, signal))
@@ -153,12 +159,20 @@ export class Repairer {
     return snapshots.map(snap => {
       let actual = Infinity
       let repaired = 0
+      let proven: number | undefined = Infinity
       for (const cid of needs.get(snap.id) ?? []) {
         const state = live.get(cid)
         actual = Math.min(actual, state?.count ?? 0)
         if (state?.repaired === true) repaired++
+        proven = state?.proven == null || proven == null ? undefined : Math.min(proven, state.proven)
       }
-      return { id: snap.id, replicas: { desired: snap.replicas, actual: actual === Infinity ? 0 : actual }, repaired }
+      const count = actual === Infinity ? 0 : actual
+      return {
+        id: snap.id,
+        replicas: { desired: snap.replicas, actual: count },
+        repaired,
+        proven: count > 0 && proven != null && proven !== Infinity ? new Date(proven).toISOString() : null
+      }
     })
   }
 
@@ -241,7 +255,7 @@ export class Repairer {
   }
 
   /** Bring one chunk back to its count where it is below; its live count after. */
-  private async repairPack (pack: PackRecord, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean }> {
+  private async repairPack (pack: PackRecord, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean, proven?: number }> {
     const { cid, holders } = pack
     const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
     let added: string[] = []
@@ -264,17 +278,18 @@ export class Repairer {
     }
     const bad = holders.filter(h => this.failed.has(`${cid}/${h}`))
     const proven = holders.filter(h => this.proven.has(`${cid}/${h}`))
-    if (bad.length > 0 || proven.length > 0 || added.length > 0 || next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
-      const now = Date.now()
-      await this.components.catalog.updatePack(cid, p => {
-        const times: Record<string, number> = {}
-        for (const h of next) {
-          const at = this.proven.get(`${cid}/${h}`) ?? (added.includes(h) ? now : p.proven?.[h])
-          if (at != null) times[h] = at
-        }
-        return { ...p, holders: next, proven: times }
-      })
+    const now = Date.now()
+    const times: Record<string, number> = {}
+    for (const h of next) {
+      const at = this.proven.get(`${cid}/${h}`) ?? (added.includes(h) ? now : pack.proven?.[h])
+      if (at != null) times[h] = at
     }
+    if (bad.length > 0 || proven.length > 0 || added.length > 0 || next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
+      await this.components.catalog.updatePack(cid, p => ({ ...p, holders: next, proven: times }))
+    }
+    // the oldest proof among the copies counted; none when one of them was never proven
+    const proofs = live.map(h => times[h])
+    const oldest = pack.root != null && proofs.every(t => t != null) ? Math.min(...proofs) : undefined
     // a copy that failed its audit: its holder drops it (it holds nothing good)
     for (const h of bad) {
       this.failed.delete(`${cid}/${h}`)
@@ -282,7 +297,7 @@ export class Repairer {
     }
     for (const h of proven) this.proven.delete(`${cid}/${h}`)
     if (added.length > 0) log('repaired %s, now %d/%d', cid, live.length, pack.replicas)
-    return { count: live.length, repaired: added.length > 0 }
+    return { count: live.length, repaired: added.length > 0, proven: oldest }
   }
 
   /** Copy one chunk to `count` new peers, within the bound on concurrent copies. */

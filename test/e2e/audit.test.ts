@@ -48,7 +48,12 @@ describe('audits: the owner counts the copies holders prove, not the ones they c
     const { id, on } = await putNew('lost.bin', 1_500_000)
     const ok = await owner.run(['verify', id, '--json'])
     assert.equal(ok.code, 0, ok.stderr)
-    assert.deepEqual(JSON.parse(ok.stdout)[0].replicas, { desired: 2, actual: 2 })
+    const [fine] = JSON.parse(ok.stdout)
+    assert.deepEqual(fine.replicas, { desired: 2, actual: 2 })
+    // every copy was just audited: proven a moment ago
+    assert.ok(Date.now() - Date.parse(fine.proven) < 60_000, `proven ${fine.proven}`)
+    const human = await owner.run(['verify', id])
+    assert.match(human.stdout, new RegExp(`^${id} 2/2, every copy proven since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ$`, 'm'))
     let zeroed = 0
     for (const [h, cids] of on) zeroed += await zero(h, cids)
     assert.ok(zeroed >= 2, `zeroed ${zeroed} copies`)
@@ -56,6 +61,8 @@ describe('audits: the owner counts the copies holders prove, not the ones they c
     assert.equal(bad.code, 3, bad.stderr)
     const [result] = JSON.parse(bad.stdout)
     assert.deepEqual(result.replicas, { desired: 2, actual: 0 })
+    assert.equal(result.proven, null)
+    assert.match(bad.stderr, /below the desired replica count/)
     // and the listing says so too
     const list = await owner.json(['ls'])
     assert.equal(list.find((s: any) => s.id === id)?.replicas.actual, 0)

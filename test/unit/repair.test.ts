@@ -159,6 +159,7 @@ describe('Repairer (unit, stub network)', () => {
       const pack = await t.catalog.pack(t.cid)
       assert.deepEqual(pack?.holders, [t.peers[0].toString(), t.spare.toString()])
       assert.ok((pack?.proven?.[t.peers[0].toString()] ?? 0) > Date.now() - 10_000, 'the proof is recorded')
+      assert.ok(result.proven != null && Date.now() - Date.parse(result.proven) < 10_000, 'and reported: the new copy counts as proven when made')
     })
 
     it('every copy bad and no good source: verify says 0 of 2, whatever the holders claim', async () => {
@@ -172,6 +173,7 @@ describe('Repairer (unit, stub network)', () => {
       const fresh = await setup(['no answer', 'no answer'], { proven: Date.now() })
       const [r1] = await fresh.repairer.verify()
       assert.deepEqual(r1.replicas, { desired: 2, actual: 2 }, 'proven a moment ago')
+      assert.ok(r1.proven != null && Date.now() - Date.parse(r1.proven) < 10_000, 'when they were last proven')
       assert.equal(fresh.placed(), 0)
       const stale = await setup(['no answer', 'no answer'], { proven: Date.now() - 120_000 })
       await stale.repairer.verify()

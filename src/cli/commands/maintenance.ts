@@ -69,12 +69,13 @@ export function registerMaintenanceCommands (program: Command): void {
         process.stdout.write(JSON.stringify(results) + '\n')
       } else {
         for (const r of results) {
-          process.stdout.write(`${r.id} ${r.replicas.actual}/${r.replicas.desired}${r.repaired > 0 ? ` (repaired ${r.repaired} chunks)` : ''}\n`)
+          const proven = r.proven != null ? `, every copy proven since ${String(r.proven).replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''
+          process.stdout.write(`${r.id} ${r.replicas.actual}/${r.replicas.desired}${r.repaired > 0 ? ` (repaired ${r.repaired} chunks)` : ''}${proven}\n`)
         }
       }
       const below = results.filter(r => r.replicas.actual < r.replicas.desired)
       if (below.length > 0) {
-        process.stderr.write(`degraded: ${below.length} snapshot${below.length === 1 ? ' is' : 's are'} below the desired replica count: not enough reachable peers with space\n`)
+        process.stderr.write(`degraded: ${below.length} snapshot${below.length === 1 ? ' is' : 's are'} below the desired replica count: not enough reachable peers with space, or no good copy left to copy from\n`)
         throw new ExitCode(EXIT_DEGRADED)
       }
     })
