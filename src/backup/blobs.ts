@@ -26,10 +26,15 @@ export function sealBlob (cipher: DataCipher, id: Uint8Array, plain: Uint8Array,
   return { id, parts, length: bytes.byteLength + SEAL_OVERHEAD_BYTES, plainLength: plain.byteLength, compressed }
 }
 
+/** The sealed bytes of the blob `ref` points at in `pack` (a view of them). */
+export function sealedBlob (pack: Uint8Array, ref: Pick<BlobRef, 'offset' | 'length'>): Uint8Array {
+  if (ref.offset + ref.length > pack.byteLength) throw new ProtocolError(`a blob at ${ref.offset}+${ref.length} lies beyond its pack of ${pack.byteLength} bytes`)
+  return pack.subarray(ref.offset, ref.offset + ref.length)
+}
+
 /** The plaintext of the blob `ref` points at in `pack` (the pack's bytes, checked against its CID). */
 export function openBlob (cipher: DataCipher, pack: Uint8Array, ref: Pick<BlobRef, 'offset' | 'length' | 'plainLength' | 'compressed'>): Uint8Array {
-  if (ref.offset + ref.length > pack.byteLength) throw new ProtocolError(`a blob at ${ref.offset}+${ref.length} lies beyond its pack of ${pack.byteLength} bytes`)
-  const opened = cipher.open(pack.subarray(ref.offset, ref.offset + ref.length))
+  const opened = cipher.open(sealedBlob(pack, ref))
   const plain = ref.compressed ? decompressBlob(opened, ref.plainLength) : opened
   if (plain.byteLength !== ref.plainLength) throw new ProtocolError(`a blob opened to ${plain.byteLength} bytes, ${ref.plainLength} expected`)
   return plain

@@ -4,13 +4,13 @@ import { chmod, chown, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink,
 import { basename, dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import { BadHashError, FileExistsError, InvalidInputError, NoSpaceError, ProtocolError, isDiskFull } from '../errors.js'
+import { BadHashError, FileExistsError, InvalidInputError, NoSpaceError, isDiskFull } from '../errors.js'
 import { cidChecker } from '../chunking/index.js'
 import { LocalFailure } from '../replication/fetcher.js'
 import { Budget, Semaphore, forEachConcurrent } from '../util/concurrency.js'
 import { PendingWrites, writeAll } from '../util/fs.js'
 import { throttled } from '../util/progress.js'
-import { openBlob } from './blobs.js'
+import { openBlob, sealedBlob } from './blobs.js'
 import { badNodeName } from './trees.js'
 import { Node } from '../catalog/pb/snapshot.js'
 import type { BlobRef } from '../catalog/pb/snapshot.js'
@@ -362,9 +362,7 @@ class PackCache {
 
   /** The sealed bytes of a blob, copied out of its pack into a buffer of their own (to be moved to a worker). */
   async sealed (ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const pack = await this.pack(CID.decode(ref.pack), ref, spread, signal)
-    if (ref.offset + ref.length > pack.byteLength) throw new ProtocolError(`a blob at ${ref.offset}+${ref.length} lies beyond its pack of ${pack.byteLength} bytes`)
-    return new Uint8Array(pack.subarray(ref.offset, ref.offset + ref.length))
+    return new Uint8Array(sealedBlob(await this.pack(CID.decode(ref.pack), ref, spread, signal), ref))
   }
 
   private async pack (cid: CID, ref: BlobRef, spread: number, signal?: AbortSignal): Promise<Uint8Array> {
