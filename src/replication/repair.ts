@@ -46,6 +46,17 @@ export interface RepairInit {
   auditIntervalMs: number
 }
 
+/** The audits of one pass: `cid/holder` of the copies that failed, and of those proven (when) */
+interface Audits {
+  failed: Set<string>
+  proven: Map<string, number>
+}
+
+/** One pass's checks: holder → the CIDs it confirmed, and the audits */
+interface Checks extends Audits {
+  confirmed: Map<string, Set<string>>
+}
+
 export interface VerifyResult {
   id: string
   replicas: { desired: number, actual: number }
@@ -80,10 +91,6 @@ export class Repairer {
   private readonly waiters: Array<() => void> = []
   /** Most chunk copies ever in flight at once (shown by tests) */
   peakConcurrent = 0
-  /** `cid/holder` of copies that failed their audit in this pass */
-  private readonly failed = new Set<string>()
-  /** `cid/holder` → when the copy passed its audit in this pass */
-  private readonly proven = new Map<string, number>()
 
   constructor (components: RepairComponents, init: RepairInit) {
     this.components = components
@@ -147,12 +154,12 @@ export class Repairer {
     }
     const total = packs.reduce((n, p) => n + p.size, 0)
     onProgress?.({ type: 'backpack:verify:progress', done: 0, total })
-    const confirmed = await this.askHolders(packs, force, signal)
+    const checks = await this.askHolders(packs, force, signal)
     const session = newSession()
     const live = new Map<string, { count: number, repaired: boolean, proven?: number }>()
     let done = 0
     await Promise.all(packs.map(async pack => {
-      live.set(pack.cid, await this.repairPack(pack, confirmed, session, signal))
+      live.set(pack.cid, await this.repairPack(pack, checks, session, signal))
       done += pack.size
       onProgress?.({ type: 'backpack:verify:progress', done, total })
     }))
@@ -176,8 +183,8 @@ export class Repairer {
     })
   }
 
-  /** holder → the CIDs it confirmed (or is presumed to hold during the grace period). */
-  private async askHolders (packs: PackRecord[], force: boolean, signal?: AbortSignal): Promise<Map<string, Set<string>>> {
+  /** What each holder confirmed (or is presumed to hold during the grace period), and the audits' outcome. */
+  private async askHolders (packs: PackRecord[], force: boolean, signal?: AbortSignal): Promise<Checks> {
     const packsOf = new Map(packs.map(p => [p.cid, p]))
     const byHolder = new Map<string, Set<string>>()
     for (const p of packs) {
@@ -188,6 +195,7 @@ export class Repairer {
       }
     }
     const confirmed = new Map<string, Set<string>>()
+    const audits: Audits = { failed: new Set(), proven: new Map() }
     const holders = [...byHolder.keys()]
     let next = 0
     const worker = async (): Promise<void> => {
@@ -200,7 +208,7 @@ export class Repairer {
           const have = await this.components.renew(peer, cids.map(c => CID.parse(c)), signal != null ? AbortSignal.any([signal, timeout]) : timeout)
           const held = new Set(cids.filter((_, i) => have[i]))
           this.unreachableSince.delete(holder)
-          await this.auditHolder(peer, holder, held, packsOf, force, signal)
+          await this.auditHolder(peer, holder, held, packsOf, audits, force, signal)
           confirmed.set(holder, held)
         } catch (err: any) {
           signal?.throwIfAborted()
@@ -213,7 +221,7 @@ export class Repairer {
       }
     }
     await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker))
-    return confirmed
+    return { confirmed, ...audits }
   }
 
   /**
@@ -221,7 +229,7 @@ export class Repairer {
    * leave `held`, are recorded as failed (the holder is told to drop them
    * once the chunk is repaired), and those it proves are recorded proven now.
    */
-  private async auditHolder (peer: PeerId, holder: string, held: Set<string>, packsOf: Map<string, PackRecord>, force: boolean, signal?: AbortSignal): Promise<void> {
+  private async auditHolder (peer: PeerId, holder: string, held: Set<string>, packsOf: Map<string, PackRecord>, audits: Audits, force: boolean, signal?: AbortSignal): Promise<void> {
     const now = Date.now()
     const due = [...held].map(cid => packsOf.get(cid)).filter((p): p is PackRecord & { root: string } =>
       p?.root != null && (force || now - (p.proven?.[holder] ?? 0) >= this.init.auditIntervalMs))
@@ -244,10 +252,10 @@ export class Repairer {
       const proof = proofs[i]
       const ok = proof != null && verifyPiece(Buffer.from(pack.root, 'base64'), pack.size, asks[i].piece, proof.piece, proof.path)
       if (ok) {
-        this.proven.set(`${pack.cid}/${holder}`, now)
+        audits.proven.set(`${pack.cid}/${holder}`, now)
       } else {
         held.delete(pack.cid)
-        this.failed.add(`${pack.cid}/${holder}`)
+        audits.failed.add(`${pack.cid}/${holder}`)
         failed++
       }
     }
@@ -255,8 +263,9 @@ export class Repairer {
   }
 
   /** Bring one chunk back to its count where it is below; its live count after. */
-  private async repairPack (pack: PackRecord, confirmed: Map<string, Set<string>>, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean, proven?: number }> {
+  private async repairPack (pack: PackRecord, checks: Checks, session: PlacementSession, signal?: AbortSignal): Promise<{ count: number, repaired: boolean, proven?: number }> {
     const { cid, holders } = pack
+    const { confirmed, failed, proven } = checks
     const have = holders.filter(h => confirmed.get(h)?.has(cid) === true)
     let added: string[] = []
     if (have.length < pack.replicas) {
@@ -276,26 +285,21 @@ export class Repairer {
       // still short: keep the unreachable holders on record, their copies count again when they return
       next = [...live, ...unreachable]
     }
-    const bad = holders.filter(h => this.failed.has(`${cid}/${h}`))
-    const proven = holders.filter(h => this.proven.has(`${cid}/${h}`))
+    const bad = holders.filter(h => failed.has(`${cid}/${h}`))
     const now = Date.now()
     const times: Record<string, number> = {}
     for (const h of next) {
-      const at = this.proven.get(`${cid}/${h}`) ?? (added.includes(h) ? now : pack.proven?.[h])
+      const at = proven.get(`${cid}/${h}`) ?? (added.includes(h) ? now : pack.proven?.[h])
       if (at != null) times[h] = at
     }
-    if (bad.length > 0 || proven.length > 0 || added.length > 0 || next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
+    if (bad.length > 0 || holders.some(h => proven.has(`${cid}/${h}`)) || added.length > 0 || next.length !== holders.length || next.some((h, i) => h !== holders[i])) {
       await this.components.catalog.updatePack(cid, p => ({ ...p, holders: next, proven: times }))
     }
     // the oldest proof among the copies counted; none when one of them was never proven
     const proofs = live.map(h => times[h])
     const oldest = pack.root != null && proofs.every(t => t != null) ? Math.min(...proofs) : undefined
     // a copy that failed its audit: its holder drops it (it holds nothing good)
-    for (const h of bad) {
-      this.failed.delete(`${cid}/${h}`)
-      await this.components.forget(h, [cid])
-    }
-    for (const h of proven) this.proven.delete(`${cid}/${h}`)
+    for (const h of bad) await this.components.forget(h, [cid])
     if (added.length > 0) log('repaired %s, now %d/%d', cid, live.length, pack.replicas)
     return { count: live.length, repaired: added.length > 0, proven: oldest }
   }
