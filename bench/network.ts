@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { Peer, runMeasured } from './proc.js'
 import { cpuMs } from './cpu.js'
 import { peakRss, resetPeakRss } from './rss.js'
+import { shebangFlags } from '../src/cli/shebang.js'
 import type { RunResult } from './proc.js'
 
 /** The built CLI */
 export const CLI = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
+/** Node's arguments that run the CLI as `backpack` does: its shebang's flags, then the script */
+export const NODE_ARGS = [...shebangFlags(CLI), CLI]
 
 const CONNECT_TIMEOUT_MS = 60_000
 
@@ -45,7 +48,7 @@ export class Network {
     const daemon: Daemon = { repo, peer: undefined as unknown as Peer, peerId: '', addr: '' }
     this.daemons.push(daemon)
     await mkdir(repo, { recursive: true })
-    const args = [CLI, 'start', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns',
+    const args = [...NODE_ARGS, 'start', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns',
       '--api', '127.0.0.1:0', '--storage-limit', this.storageLimit]
     for (const addr of bootstrap) args.push('--bootstrap', addr)
     const peer = new Peer(args)
@@ -58,7 +61,7 @@ export class Network {
 
   /** Run a CLI command against a daemon's repo, timed, with the CLI's peak RSS. */
   async cli (daemon: Daemon, args: string[], timeoutMs?: number): Promise<RunResult> {
-    return runMeasured([CLI, ...args, '--repo', daemon.repo], { timeoutMs })
+    return runMeasured([...NODE_ARGS, ...args, '--repo', daemon.repo], { timeoutMs })
   }
 
   /** Reset every daemon's peak RSS (start of a phase). */

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { spawn } from 'node:child_process'
 import { ApiClient } from '../../src/api/client.js'
-import { CLI, TestNetwork, waitFor, sleep } from '../helpers/cli.js'
+import { NODE_ARGS, TestNetwork, waitFor, sleep } from '../helpers/cli.js'
 import { randomFile, sha256File, storedChunks } from '../helpers/files.js'
 import type { TestNode } from '../helpers/cli.js'
 import type { ChildProcess } from 'node:child_process'
@@ -230,7 +230,7 @@ describe('interrupted puts', () => {
 
   /** Start a put and wait until the holders have some of its chunks. */
   async function putUntilStored (): Promise<ChildProcess> {
-    const cli = spawn(process.execPath, [CLI, 'put', file, '--replicas', '1', '--repo', owner.repo], { stdio: 'ignore' })
+    const cli = spawn(process.execPath, [...NODE_ARGS, 'put', file, '--replicas', '1', '--repo', owner.repo], { stdio: 'ignore' })
     await waitFor(async () => (await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))).reduce((a, b) => a + b, 0) > 2 * CHUNKS_IN_FLIGHT, 30_000, 'the put stored nothing')
     assert.equal(cli.exitCode, null, 'the put ended before it could be interrupted')
     return cli

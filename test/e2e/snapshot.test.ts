@@ -7,7 +7,7 @@ import { chmod, lstat, lutimes, mkdir, readFile, readdir, readlink, rm, symlink,
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { CLI, TestNetwork, runCli, sleep, waitAllConnected, waitFor } from '../helpers/cli.js'
+import { NODE_ARGS, TestNetwork, runCli, sleep, waitAllConnected, waitFor } from '../helpers/cli.js'
 import { randomFile, sha256File, storedChunks, storedSizes } from '../helpers/files.js'
 import { mkfifo } from './mkfifo.js'
 import type { TestNode, RunResult } from '../helpers/cli.js'
@@ -425,7 +425,7 @@ describe('snapshots across four nodes', () => {
     const listed = (await owner.json(['ls'])).map((s: any) => s.id)
     const base = await chunkFiles(holders)
     const fresh = async (): Promise<number> => [...(await chunkFiles(holders)).keys()].filter(k => !base.has(k)).length
-    const cli = spawn(process.execPath, [CLI, 'put', src, '--replicas', '1', '--repo', owner.repo], { stdio: 'ignore' })
+    const cli = spawn(process.execPath, [...NODE_ARGS, 'put', src, '--replicas', '1', '--repo', owner.repo], { stdio: 'ignore' })
     try {
       await waitFor(async () => await fresh() >= 3, 30_000, 'the put stored nothing')
       assert.equal(cli.exitCode, null, 'the put ended before it could be interrupted')

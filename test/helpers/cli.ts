@@ -4,9 +4,12 @@ import { mkdir, mkdtemp, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { shebangFlags } from '../../src/cli/shebang.js'
 
 /** The built CLI, as `npm ci` leaves it. */
 export const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+/** Node's arguments that run the CLI as `backpack` does: its shebang's flags, then the script. */
+export const NODE_ARGS = [...shebangFlags(CLI), CLI]
 
 export interface RunResult {
   code: number | null
@@ -25,7 +28,7 @@ export interface RunOptions {
 
 /** The program and arguments that run the CLI, optionally through a wrapper command. */
 function cliCommand (args: string[], wrap: string[] = []): [string, string[]] {
-  const full = [...wrap, process.execPath, CLI, ...args]
+  const full = [...wrap, process.execPath, ...NODE_ARGS, ...args]
   return [full[0], full.slice(1)]
 }
 
