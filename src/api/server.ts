@@ -73,6 +73,12 @@ export class ApiServer {
   }
 
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isLoopbackHost(req.headers.host)) {
+      // a page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) names its own host
+      res.writeHead(403, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: { name: 'ForbiddenError', message: `the control API answers requests for loopback hosts only, not ${JSON.stringify(req.headers.host ?? '')}` } }) + '\n')
+      return
+    }
     if (!this.authorized(req)) {
       res.writeHead(401, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ error: { name: 'UnauthorizedError', message: 'missing or wrong API token' } }) + '\n')
@@ -118,4 +124,11 @@ async function readJson (req: IncomingMessage): Promise<unknown> {
   }
   if (length === 0) return {}
   return JSON.parse(Buffer.concat(parts).toString('utf8'))
+}
+
+/** Whether a request's Host header names this machine's loopback (127.x.x.x, ::1 or localhost, with any port). */
+export function isLoopbackHost (host: string | undefined): boolean {
+  if (host == null) return false
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')
+  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
 }

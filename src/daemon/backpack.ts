@@ -9,6 +9,7 @@ import { Deletes } from '../replication/deletes.js'
 import { Fetcher } from '../replication/fetcher.js'
 import { DataCipher } from '../chunking/cipher.js'
 import { ChunkClient } from '../protocol/client.js'
+import { Credits } from '../replication/credit.js'
 import { ChunkHandler } from '../protocol/handler.js'
 import { Announcer } from '../replication/announcer.js'
 import { GroupLookup, HolderGroups, holderGroup } from '../replication/groups.js'
@@ -58,7 +59,8 @@ export interface StatusResult {
   peerId: string
   addrs: string[]
   peers: number
-  storage: { used: number, limit: number }
+  /** `users`: the peers whose chunks take the most of this node's disk, largest first */
+  storage: { used: number, limit: number, users: Array<{ peer: string, bytes: number }> }
   snapshots: number
   /** Snapshots below their desired replicas */
   degraded: number
@@ -96,6 +98,8 @@ export class Backpack {
   readonly store: ChunkStore
   readonly catalog: Catalog
   readonly client: ChunkClient
+  /** What each peer holds for this node: it may store as much more here */
+  readonly credits: Credits
   readonly handler: ChunkHandler
   readonly peers: BackpackPeers
   readonly placement: Placement
@@ -131,13 +135,16 @@ export class Backpack {
     this.store = new ChunkStore({ datastore }, {
       dir: join(init.repo, 'chunks'),
       limit: config.storage.limit,
+      peerShare: config.storage.peerShare,
+      creditOf: peer => this.credits.of(peer),
       onRemoved: () => { this.groups.scheduleSweep() }
     })
-    this.groups = new HolderGroups({ datastore, announcer: this.announcer, held: () => this.store.held() })
+    this.groups = new HolderGroups({ datastore, announcer: this.announcer, held: () => this.store.claims.held() })
     this.catalog = new Catalog({ datastore })
+    this.credits = new Credits({ catalog: this.catalog })
     this.journal = new PutJournal({ datastore })
     this.restores = new RestoreJournal({ datastore })
-    this.client = new ChunkClient({ dialer: libp2p }, { timeoutMs: config.transfer.requestTimeoutMs })
+    this.client = new ChunkClient({ dialer: libp2p, privateKey: keys.privateKey }, { timeoutMs: config.transfer.requestTimeoutMs })
     this.handler = new ChunkHandler({ registrar: libp2p, store: this.store }, {
       onMoved: async (from, to, cids) => { await this.moved(from, to, cids.map(String)) },
       onGroup: async (owner, group, sender) => { await this.groups.stored(owner, group, sender) }
@@ -412,7 +419,7 @@ export class Backpack {
       peerId: libp2p.peerId.toString(),
       addrs: libp2p.getMultiaddrs().map(ma => ma.toString()),
       peers: libp2p.getPeers().length,
-      storage: { used: this.store.used, limit: this.store.limit },
+      storage: { used: this.store.used, limit: this.store.limit, users: this.store.claims.users() },
       snapshots: snapshots.length,
       degraded: snapshots.filter(s => s.replicas.actual < s.replicas.desired).length,
       schedule: this.scheduler.status(),

@@ -1,12 +1,13 @@
 import { logger } from '@libp2p/logger'
 import { byteStream } from '@libp2p/utils'
 import { encodeRequest, readMessage, readResponseInto, writeMessage } from './codec.js'
-import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError } from '../errors.js'
+import { BadHashError, NoSpaceError, NotFoundError, NotOwnerError, ProtocolError, UnavailableError } from '../errors.js'
 import { matchesCid, parseChunkCid } from '../chunking/index.js'
 import { Request, Response } from './pb/chunk.js'
 import type { AuditProof } from './pb/chunk.js'
 import { CHUNK_PROTOCOL, DEFAULT_MAX_STREAMS_PER_PEER, DEFAULT_REQUEST_TIMEOUT_MS, MAX_AUDITS_PER_REQUEST, MAX_CIDS_PER_REQUEST, MAX_MANIFESTS_PER_ANSWER, MAX_MESSAGE_BYTES } from './constants.js'
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { signClaim } from './claims.js'
+import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { DataSink } from './codec.js'
 import type { ByteStream } from '@libp2p/utils'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -16,6 +17,8 @@ const log = logger('backpack:protocol:client')
 
 export interface ChunkClientComponents {
   dialer: Pick<Libp2p, 'dialProtocol'>
+  /** This node's key: each chunk it stores as its own goes with its signed claim (holders need it to hand the chunk on) */
+  privateKey?: PrivateKey
 }
 
 export interface ChunkClientInit {
@@ -146,12 +149,19 @@ export class ChunkClient {
     }
   }
 
-  /** Store a chunk on a peer; `owner` when handing on someone else's chunk. */
-  async put (peer: PeerId, cid: CID, data: Uint8Array | Uint8ArrayList, options: RequestOptions & { owner?: PeerId, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
+  /**
+   * Store a chunk on a peer: as this node's own (signed with its key), or
+   * someone else's that this node hands on (`owner`, with the claim that
+   * owner signed).
+   */
+  async put (peer: PeerId, cid: CID, data: Uint8Array | Uint8ArrayList, options: RequestOptions & { owner?: PeerId, claim?: Uint8Array, group?: Uint8Array, manifest?: boolean } = {}): Promise<void> {
+    const own = this.components.privateKey
+    const claim = options.owner != null ? options.claim : own != null ? await signClaim(own, cid) : undefined
     const response = await this.request(peer, {
       type: Request.Type.PUT,
       cids: [cid.bytes],
       owner: options.owner?.toMultihash().bytes,
+      claim,
       group: options.group,
       manifest: options.manifest === true ? true : undefined
     }, { ...options, data })
@@ -262,6 +272,7 @@ function check (response: Response, peer: PeerId): void {
     case Response.Status.NO_SPACE: throw new NoSpaceError(`peer ${peer} has no space${detail}`)
     case Response.Status.BAD_HASH: throw new BadHashError(`peer ${peer} refused bad bytes${detail}`)
     case Response.Status.FORBIDDEN: throw new NotOwnerError(`peer ${peer} refused${detail}`)
+    case Response.Status.BUSY: throw new UnavailableError(`peer ${peer} is busy${detail}`)
     default: throw new ProtocolError(`peer ${peer} failed${detail}`)
   }
 }

@@ -28,3 +28,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 /** A server stream with no request for this long is closed. */
 export const STREAM_IDLE_TIMEOUT_MS = 60_000
+/** A chunk being stored whose bytes stop coming for this long is dropped, and the space reserved for it freed. */
+export const STALL_TIMEOUT_MS = 10_000
+
+/**
+ * Requests one peer may make per second, and CIDs it may name in them: past
+ * either, requests are answered BUSY until the second is over. Far above
+ * what a backpack node asks (a repair pass names 1,024 CIDs a request, a
+ * put has 8 chunks in flight per peer), well below what a holder can do.
+ */
+export const DEFAULT_REQUESTS_PER_SECOND = 1000
+export const DEFAULT_CIDS_PER_SECOND = 200_000

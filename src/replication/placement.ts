@@ -44,6 +44,8 @@ export interface PlaceOptions {
   exclude?: Set<string>
   /** Set when handing on a chunk that belongs to another peer */
   owner?: PeerId
+  /** With `owner`: its signed claim on the chunk (src/protocol/claims.ts), without which a holder refuses it */
+  claim?: Uint8Array
   /** The chunk is a backup's manifest (holders list it for its owner) */
   manifest?: boolean
   /** The candidates as `peers.rank(cid, exclude)` gave them, when the caller has them already */
@@ -78,7 +80,7 @@ export class Placement {
         const id = peer.toString()
         if (ruledOut(session, id)) continue
         try {
-          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner, group: this.groupFor(options.owner), manifest: options.manifest })
+          await this.components.client.put(peer, cid, bytes, { signal: options.signal, owner: options.owner, claim: options.claim, group: this.groupFor(options.owner), manifest: options.manifest })
           holders.push(id)
           return
         } catch (err: any) {

@@ -70,7 +70,7 @@ export class Reclaimer {
     onProgress?.({ type: 'backpack:reclaim:progress', done: 0, total })
 
     const owners = new Map<string, { cid: CID, owners: string[] }>()
-    for await (const held of store.held()) {
+    for await (const held of store.claims.held()) {
       const key = held.cid.toString()
       const entry = owners.get(key) ?? { cid: held.cid, owners: [] }
       entry.owners.push(held.owner)
@@ -96,7 +96,8 @@ export class Reclaimer {
         exclude,
         signal,
         owner: this.components.peerIdFromString(first),
-        manifest: await store.isManifest(cid, first)
+        claim: await store.claims.signature(cid, first),
+        manifest: await store.claims.isManifest(cid, first)
       })
       if (taken.length === 0) {
         stuck++
@@ -107,7 +108,7 @@ export class Reclaimer {
         const peer = this.components.peers.get(newHolder) ?? this.components.peerIdFromString(newHolder)
         for (const owner of rest) {
           const id = this.components.peerIdFromString(owner)
-          await this.components.client.put(peer, cid, bytes, { owner: id, group: this.components.placement.groupFor(id), manifest: await store.isManifest(cid, owner), signal })
+          await this.components.client.put(peer, cid, bytes, { owner: id, claim: await store.claims.signature(cid, owner), group: this.components.placement.groupFor(id), manifest: await store.claims.isManifest(cid, owner), signal })
         }
       } catch (err: any) {
         log('handing %c to %s for every owner failed: %s', cid, newHolder, err.message)
@@ -173,7 +174,7 @@ export class LeaseCollector {
   /** Drop expired claims; returns how many. */
   async collect (now = Date.now()): Promise<number> {
     const expired = []
-    for await (const held of this.components.store.held()) {
+    for await (const held of this.components.store.claims.held()) {
       if (now - held.renewed > this.init.leaseMs) expired.push(held)
     }
     for (const { cid, owner } of expired) await this.components.store.release(cid, owner)

@@ -99,7 +99,7 @@ export const configSchema = z.object({
     provideConcurrency: positive,
     providesPerSecond: positive
   }).strict(),
-  storage: z.object({ limit: size, scrubIntervalMs: positive }).strict(),
+  storage: z.object({ limit: size, scrubIntervalMs: positive, peerShare: z.number().gt(0).lte(1) }).strict(),
   chunking: z.object({
     method: z.enum(['cdc', 'fixed']),
     minSize: blobSize,

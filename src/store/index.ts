@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { Key } from 'interface-datastore'
-import { CID } from 'multiformats/cid'
+import { Claims } from './claims.js'
+import type { CID } from 'multiformats/cid'
 import { BadHashError, NoSpaceError, NotFoundError, errorMessage, isDiskFull, isNoSpace } from '../errors.js'
 import { cidChecker, matchesCid, parseChunkCid } from '../chunking/index.js'
 import { delay } from '../util/concurrency.js'
@@ -13,10 +13,14 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 const log = logger('backpack:store')
 
-/** Datastore prefix of the holder records: `/backpack/held/<cid>/<owner>` → lease renewal time. */
-const HELD_PREFIX = '/backpack/held'
-/** Datastore prefix of the manifests among them: `/backpack/manifests/<owner>/<cid>` → empty. */
-const MANIFESTS_PREFIX = '/backpack/manifests'
+export { Claims, decodeTime, encodeTime } from './claims.js'
+export type { DiskUser, HeldChunk } from './claims.js'
+
+/**
+ * The share of this node's limit one owner may take by default; an owner
+ * that holds chunks for this node may take as much more (reciprocity).
+ */
+export const DEFAULT_PEER_SHARE = 0.5
 
 export interface ChunkStoreComponents {
   datastore: Datastore
@@ -31,13 +35,10 @@ export interface ChunkStoreInit {
   fsync?: boolean
   /** A chunk file was removed */
   onRemoved?: (cid: CID) => void
-}
-
-export interface HeldChunk {
-  cid: CID
-  owner: string
-  /** Last lease renewal, ms since the epoch */
-  renewed: number
+  /** The share of the limit one owner may take, 0 to 1 @default DEFAULT_PEER_SHARE */
+  peerShare?: number
+  /** Bytes `owner` holds for this node: it may take as much more than its share */
+  creditOf?: (owner: string) => number
 }
 
 /** A held chunk being read (`ChunkStore.reader`). */
@@ -55,7 +56,8 @@ export interface ChunkReader {
  */
 export interface ChunkWriter {
   write: (piece: Uint8Array | Uint8ArrayList) => void
-  commit: (owner: string) => Promise<void>
+  /** Store the copy for `owner`, with its signed claim when it came with one */
+  commit: (owner: string, signature?: Uint8Array) => Promise<void>
   abort: () => Promise<void>
 }
 
@@ -66,13 +68,17 @@ export const UNCLAIMED_GRACE_MS = 60 * 60_000
  * The chunks this node holds for others: content-addressed files in sharded
  * folders, written to a temp file and renamed (a crash never leaves a partial
  * chunk under a real name), hashed on write and by `scrub()`, counted against
- * the storage limit. Each chunk records the peers it is held for.
+ * the storage limit. Each chunk records the peers it is held for
+ * (`claims`), and no owner takes more than its quota.
  */
 export class ChunkStore {
+  readonly claims: Claims
   private readonly components: ChunkStoreComponents
   private readonly init: ChunkStoreInit
   private usedBytes = 0
   private reservedBytes = 0
+  /** Bytes reserved by chunks being received, per owner */
+  private readonly reservedBy = new Map<string, number>()
   private limitBytes: number
   private readonly tmpDir: string
   /** Chunks being received by `writer`s, and how many times at once */
@@ -85,6 +91,7 @@ export class ChunkStore {
     this.init = init
     this.limitBytes = init.limit
     this.tmpDir = join(init.dir, 'tmp')
+    this.claims = new Claims(components)
   }
 
   /** Count what is on disk; remove temp files a crash left behind. */
@@ -96,6 +103,7 @@ export class ChunkStore {
       used += (await stat(path).catch(() => ({ size: 0 }))).size
     }
     this.usedBytes = used
+    await this.claims.start(async cid => this.size(cid))
     log('holding %d bytes, limit %d', used, this.limitBytes)
   }
 
@@ -120,13 +128,39 @@ export class ChunkStore {
     this.limitBytes = bytes
   }
 
+  /**
+   * The most `owner` may hold here: its share of the limit, and as much
+   * more as it holds for this node, never more than the limit.
+   */
+  quotaOf (owner: string): number {
+    const share = Math.floor(this.limitBytes * (this.init.peerShare ?? DEFAULT_PEER_SHARE))
+    return Math.min(this.limitBytes, share + Math.max(0, this.init.creditOf?.(owner) ?? 0))
+  }
+
+  /** Bytes a new chunk for `owner` may still take: free space, within its quota. */
+  freeFor (owner: string): number {
+    const taken = this.claims.usedBy(owner) + (this.reservedBy.get(owner) ?? 0)
+    return Math.max(0, Math.min(this.free, this.quotaOf(owner) - taken))
+  }
+
+  /** NoSpaceError when `size` more bytes for `owner` would go past its quota. */
+  private checkQuota (owner: string, size: number): void {
+    const quota = this.quotaOf(owner)
+    const taken = this.claims.usedBy(owner) + (this.reservedBy.get(owner) ?? 0)
+    if (taken + size > quota) {
+      throw new NoSpaceError(`no space for ${size} more bytes for ${owner}: it holds ${taken} of the ${quota} it may hold here`)
+    }
+  }
+
+  private reserve (owner: string, bytes: number): void {
+    const now = (this.reservedBy.get(owner) ?? 0) + bytes
+    if (now > 0) this.reservedBy.set(owner, now)
+    else this.reservedBy.delete(owner)
+  }
+
   private path (cid: CID): string {
     const text = cid.toString()
     return join(this.init.dir, text.slice(-2), text)
-  }
-
-  private heldKey (cid: CID, owner?: string): Key {
-    return new Key(owner == null ? `${HELD_PREFIX}/${cid}` : `${HELD_PREFIX}/${cid}/${owner}`)
   }
 
   async has (cid: CID): Promise<boolean> {
@@ -224,17 +258,17 @@ export class ChunkStore {
     if (this.receiving.has(cid.toString())) return false
     const modified = await stat(path).then(s => s.mtimeMs, () => Date.now())
     if (Date.now() - modified <= UNCLAIMED_GRACE_MS) return false
-    return (await this.owners(cid)).length === 0
+    return (await this.claims.owners(cid)).length === 0
   }
 
   /**
    * Store a chunk for `owner`. Refuses bytes that do not match the CID
    * (BadHashError) and anything beyond the limit (NoSpaceError).
    */
-  async put (cid: CID, bytes: Uint8Array, owner: string): Promise<void> {
-    const writer = await this.writer(cid, bytes.byteLength)
+  async put (cid: CID, bytes: Uint8Array, owner: string, signature?: Uint8Array, sender = owner): Promise<void> {
+    const writer = await this.writer(cid, bytes.byteLength, sender)
     writer.write(bytes)
-    await writer.commit(owner)
+    await writer.commit(owner, signature)
   }
 
   /**
@@ -245,12 +279,21 @@ export class ChunkStore {
    * beyond the limit; at `commit`, BadHashError when the bytes do not match
    * the CID and NoSpaceError when the disk filled up. A chunk already held
    * takes no new space: its bytes are only kept (in memory) in case the
-   * copy on disk turns out to be corrupt and is written again.
+   * copy on disk turns out to be corrupt and is written again. The bytes
+   * are reserved for `sender`, the peer sending them (against its quota:
+   * NoSpaceError at once when beyond it), until the writer ends; `commit`
+   * stores the copy for its owner (the sender, or the peer whose chunk it
+   * hands on: NoSpaceError when beyond that owner's quota).
    */
-  async writer (cid: CID, size: number): Promise<ChunkWriter> {
+  async writer (cid: CID, size: number, sender: string): Promise<ChunkWriter> {
     const key = cid.toString()
     const checker = cidChecker(cid)
     let received = 0
+    if (!(await this.claims.isHeldFor(cid, sender))) this.checkQuota(sender, size)
+    /** The owner's quota, when another peer's reservation brought its chunk */
+    const admit = async (owner: string): Promise<void> => {
+      if (owner !== sender && !(await this.claims.isHeldFor(cid, owner))) this.checkQuota(owner, size)
+    }
     if (await this.has(cid)) {
       const kept: Uint8Array[] = []
       return {
@@ -261,16 +304,17 @@ export class ChunkStore {
             received += part.byteLength
           }
         },
-        commit: async owner => {
+        commit: async (owner, signature) => {
           if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
+          await admit(owner)
           if (await this.holdsIntact(cid)) {
-            await this.claim(cid, owner, false)
+            await this.claim(cid, owner, size, false, signature)
             return
           }
           // the copy on disk was corrupt, and is gone: these bytes replace it
-          const again = await this.writer(cid, size)
+          const again = await this.writer(cid, size, sender)
           for (const part of kept) again.write(part)
-          await again.commit(owner)
+          await again.commit(owner, signature)
         },
         abort: async () => {}
       }
@@ -279,10 +323,12 @@ export class ChunkStore {
       throw new NoSpaceError(`no space for ${size} bytes: ${this.usedBytes} of ${this.limitBytes} used`)
     }
     this.reservedBytes += size
+    this.reserve(sender, size)
     this.receiving.set(key, (this.receiving.get(key) ?? 0) + 1)
     /** Give back the room and the receiving mark (once the writer ended) */
     const release = (): void => {
       this.reservedBytes -= size
+      this.reserve(sender, -size)
       const left = (this.receiving.get(key) ?? 1) - 1
       if (left > 0) this.receiving.set(key, left)
       else this.receiving.delete(key)
@@ -307,14 +353,15 @@ export class ChunkStore {
         // each write starts at once; commit waits for all of them
         file.write(parts, at)
       },
-      commit: async owner => {
+      commit: async (owner, signature) => {
         if (ended) throw new Error(`the write of ${cid} was aborted`)
         ended = true
         try {
           if (received !== size || !checker.matches()) throw new BadHashError(`bytes do not match ${cid}`)
+          await admit(owner)
           await file.finish(this.init.fsync !== false)
           const wrote = await this.place(cid, file.path, size)
-          await this.claim(cid, owner, wrote)
+          await this.claim(cid, owner, size, wrote, signature)
         } catch (err) {
           await file.discard()
           throw diskFullAsNoSpace(err, size)
@@ -359,12 +406,12 @@ export class ChunkStore {
   }
 
   /** Record `owner`'s claim on a copy now on disk; a copy just `wrote` that no one claims goes again. */
-  private async claim (cid: CID, owner: string, wrote: boolean): Promise<void> {
+  private async claim (cid: CID, owner: string, size: number, wrote: boolean, signature?: Uint8Array): Promise<void> {
     try {
-      await this.components.datastore.put(this.heldKey(cid, owner), encodeTime(Date.now()))
+      await this.claims.record(cid, owner, size, signature)
     } catch (err) {
       // no claim, no copy: nothing would ever delete it
-      if (wrote && (await this.owners(cid)).length === 0) await this.removeFile(cid)
+      if (wrote && (await this.claims.owners(cid)).length === 0) await this.removeFile(cid)
       if (isNoSpace(err)) throw new NoSpaceError(`the disk is full: no room to record ${cid} (${errorMessage(err)})`)
       throw err
     }
@@ -388,60 +435,15 @@ export class ChunkStore {
     return false
   }
 
-  /** The peers this chunk is held for. */
-  async owners (cid: CID): Promise<HeldChunk[]> {
-    const out: HeldChunk[] = []
-    for await (const { key, value } of this.components.datastore.query({ prefix: this.heldKey(cid).toString() + '/' })) {
-      out.push({ cid, owner: key.baseNamespace(), renewed: decodeTime(value) })
-    }
-    return out
-  }
-
-  /** Every holder record: one per chunk and owner. */
-  async * held (): AsyncGenerator<HeldChunk> {
-    for await (const { key, value } of this.components.datastore.query({ prefix: HELD_PREFIX + '/' })) {
-      const parts = key.toString().split('/')
-      const cid = CID.parse(parts[3])
-      yield { cid, owner: parts[4], renewed: decodeTime(value) }
-    }
-  }
-
   /** Size in bytes of a held chunk, or undefined. */
   async size (cid: CID): Promise<number | undefined> {
     return stat(this.path(cid)).then(s => s.size, () => undefined)
   }
 
-  /** Record that a chunk held for `owner` is one of its manifests. */
-  async markManifest (cid: CID, owner: string): Promise<void> {
-    await this.components.datastore.put(this.manifestKey(cid, owner), new Uint8Array(0))
-  }
-
-  /** Whether a chunk held for `owner` is one of its manifests. */
-  async isManifest (cid: CID, owner: string): Promise<boolean> {
-    return this.components.datastore.has(this.manifestKey(cid, owner))
-  }
-
-  /** The manifests held for `owner`. */
-  async manifestsOf (owner: string, max = Infinity): Promise<CID[]> {
-    const out: CID[] = []
-    for await (const key of this.components.datastore.queryKeys({ prefix: `${MANIFESTS_PREFIX}/${owner}/` })) {
-      if (out.length >= max) break
-      const cid = CID.parse(key.baseNamespace())
-      if (await this.components.datastore.has(this.heldKey(cid, owner))) out.push(cid)
-    }
-    return out
-  }
-
-  private manifestKey (cid: CID, owner: string): Key {
-    return new Key(`${MANIFESTS_PREFIX}/${owner}/${cid}`)
-  }
-
   /** Renew `owner`'s lease on a chunk; false when not held for it. */
   async renew (cid: CID, owner: string): Promise<boolean> {
-    const key = this.heldKey(cid, owner)
-    if (!(await this.components.datastore.has(key)) || !(await this.has(cid))) return false
-    await this.components.datastore.put(key, encodeTime(Date.now()))
-    return true
+    if (!(await this.has(cid))) return false
+    return this.claims.renew(cid, owner)
   }
 
   /**
@@ -449,20 +451,15 @@ export class ChunkStore {
    * Returns true when the owner had a claim.
    */
   async release (cid: CID, owner: string): Promise<boolean> {
-    const key = this.heldKey(cid, owner)
-    const had = await this.components.datastore.has(key)
-    if (had) await this.components.datastore.delete(key)
-    await this.components.datastore.delete(this.manifestKey(cid, owner))
-    if ((await this.owners(cid)).length === 0) await this.removeFile(cid)
+    const had = await this.claims.drop(cid, owner, await this.size(cid) ?? 0)
+    if ((await this.claims.owners(cid)).length === 0) await this.removeFile(cid)
     return had
   }
 
   /** Remove a chunk and every claim on it. */
   async remove (cid: CID): Promise<void> {
-    for (const { owner } of await this.owners(cid)) {
-      await this.components.datastore.delete(this.heldKey(cid, owner))
-      await this.components.datastore.delete(this.manifestKey(cid, owner))
-    }
+    const size = await this.size(cid) ?? 0
+    for (const { owner } of await this.claims.owners(cid)) await this.claims.drop(cid, owner, size)
     await this.removeFile(cid)
   }
 
@@ -474,15 +471,6 @@ export class ChunkStore {
     this.usedBytes = Math.max(0, this.usedBytes - size)
     this.init.onRemoved?.(cid)
   }
-}
-
-/** A time (ms since the epoch) as datastore value: decimal text. */
-export function encodeTime (ms: number): Uint8Array {
-  return new TextEncoder().encode(String(ms))
-}
-
-export function decodeTime (bytes: Uint8Array): number {
-  return Number(new TextDecoder().decode(bytes))
 }
 
 /** A disk that filled up below the storage limit as NoSpaceError (the sender should go elsewhere); any other error as it is. */

@@ -6,6 +6,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkClient } from '../../src/protocol/client.js'
+import { signClaim } from '../../src/protocol/claims.js'
+import { loadKeys } from '../../src/repo/index.js'
 import { TestNetwork, sleep } from '../helpers/cli.js'
 import { CHUNK, randomFile, sha256File } from '../helpers/files.js'
 import { connect, startNode, stopAll, waitFor } from '../helpers/nodes.js'
@@ -50,18 +52,19 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
     await net.close()
   })
 
-  /** Hand `cid` from holders[from] to holders[to] for the owner, as a reclaiming holder does. */
-  async function handOn (from: number, to: number, cid: CID, bytes: Uint8Array): Promise<void> {
-    await clients[from].put(holders[to].libp2p.peerId, cid, bytes, { owner: ownerId })
+  /** Hand `cid` from holders[from] to holders[to] for the owner with its signed claim, as a reclaiming holder does. */
+  async function handOn (from: number, to: number, cid: CID, bytes: Uint8Array, claim?: Uint8Array): Promise<void> {
+    await clients[from].put(holders[to].libp2p.peerId, cid, bytes, { owner: ownerId, claim })
     await clients[from].moved(ownerId, holders[to].libp2p.peerId, [cid])
   }
 
   it('has the new holder drop a copy the owner never recorded (nothing else would ever delete it)', async () => {
     const bytes = randomBytes(4096)
     const cid = cidOf(bytes)
-    await handOn(0, 1, cid, bytes)
+    // signed with the owner's key, which never stored this chunk
+    await handOn(0, 1, cid, bytes, await signClaim((await loadKeys(owner.repo)).privateKey, cid))
     const store = holders[1].store!
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [owner.peerId], 'the copy arrived for the owner')
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [owner.peerId], 'the copy arrived for the owner')
     await waitFor(async () => !(await store.has(cid)), 'the new holder to be told to drop the stray copy')
   })
 
@@ -73,11 +76,17 @@ describe('an owner told that a holder handed its chunks on', { timeout: 120_000 
     // every chunk of the snapshot, wherever it went: hand each one on to the other holder
     const moved: Array<{ cid: CID, to: number }> = []
     for (const [from, holder] of holders.entries()) {
-      for await (const { cid, owner: held } of holder.store!.held()) {
+      for await (const { cid, owner: held } of holder.store!.claims.held()) {
         if (held === owner.peerId) moved.push({ cid, to: 1 - from })
       }
     }
-    for (const { cid, to } of moved) await handOn(1 - to, to, cid, await holders[1 - to].store!.get(cid))
+    // with the claim the owner signed when it stored each chunk, kept by its holder
+    for (const { cid, to } of moved) {
+      const from = holders[1 - to].store!
+      const claim = await from.claims.signature(cid, owner.peerId)
+      assert.ok(claim != null, `the holder kept the owner's claim on ${cid}`)
+      await handOn(1 - to, to, cid, await from.get(cid), claim)
+    }
     assert.ok(moved.length >= 4, `the data chunks, a tree pack, the tree index and the snapshot were handed on (${moved.length})`)
     // the old copies go, as after a reclaim
     for (const [from, holder] of holders.entries()) {

@@ -4,6 +4,7 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { TestNetwork, TestNode, runCli, waitFor, sleep } from '../helpers/cli.js'
@@ -76,7 +77,8 @@ describe('three nodes joined through a bootstrap address', () => {
     // the contract's keys, and `memory`, which the contract allows as an addition
     assert.deepEqual(sortedKeys(status), ['addrs', 'degraded', 'memory', 'peerId', 'peers', 'schedule', 'snapshots', 'storage'])
     assert.ok(status.memory.rss > 0)
-    assert.deepEqual(sortedKeys(status.storage), ['limit', 'used'])
+    assert.deepEqual(sortedKeys(status.storage), ['limit', 'used', 'users'])
+    assert.deepEqual(status.storage.users, [], 'no peer stores anything here yet')
     assert.equal(status.peerId, node.peerId)
     assert.deepEqual([...status.addrs].sort(), [...node.addrs].sort())
     assert.equal(status.peers, 2)
@@ -104,6 +106,30 @@ describe('three nodes joined through a bootstrap address', () => {
     const ok = await fetch(`${url}/v1/status`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${token}` } })
     assert.equal(ok.status, 200)
     assert.match(await ok.text(), new RegExp(node.peerId))
+  })
+
+  it('the API refuses a request for a host other than loopback (DNS rebinding), even with the token (403)', async () => {
+    const [node] = nodes
+    const url = new URL(await node.apiUrl())
+    const token = (await readFile(join(node.repo, 'api.token'), 'utf8')).trim()
+    const ask = async (host: string): Promise<{ status: number, body: string }> => new Promise((resolve, reject) => {
+      const req = httpRequest({ hostname: url.hostname, port: url.port, path: '/v1/status', method: 'POST', headers: { host, authorization: `Bearer ${token}` } }, res => {
+        let body = ''
+        res.on('data', d => { body += d }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.end('{}')
+    })
+    for (const host of ['evil.example', 'evil.example:80', `attacker.test:${url.port}`, '10.0.0.1', '127.0.0.1.nip.io']) {
+      const answer = await ask(host)
+      assert.equal(answer.status, 403, host)
+      assert.match(answer.body, /loopback hosts only/)
+    }
+    for (const host of [`127.0.0.1:${url.port}`, `localhost:${url.port}`, 'localhost']) {
+      const answer = await ask(host)
+      assert.equal(answer.status, 200, host)
+      assert.match(answer.body, new RegExp(node.peerId))
+    }
   })
 
   it('a second start on a running repo is refused', async () => {

@@ -59,7 +59,7 @@ describe('placement over 4 real nodes', { timeout: 120_000 }, () => {
     for (const id of placed) {
       const store = storeOf(id)
       assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
-      assert.deepEqual((await store.owners(cid)).map(o => o.owner), [owner.libp2p.peerId.toString()])
+      assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [owner.libp2p.peerId.toString()])
     }
   })
 

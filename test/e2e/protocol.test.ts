@@ -7,6 +7,7 @@ import { pbStream, byteStream } from '@libp2p/utils'
 import * as varint from 'uint8-varint'
 import { cidOf } from '../../src/chunking/index.js'
 import { ChunkClient } from '../../src/protocol/client.js'
+import { signClaim } from '../../src/protocol/claims.js'
 import { encodeRequest } from '../../src/protocol/codec.js'
 import { CHUNK_PROTOCOL, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/protocol/constants.js'
 import { Request, Response } from '../../src/protocol/pb/chunk.js'
@@ -41,7 +42,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
 
   /** A client on `node`, stopped by the `after` hook. */
   function clientOf (node: TestNode): ChunkClient {
-    const client = new ChunkClient({ dialer: node.libp2p }, { timeoutMs: 10_000 })
+    const client = new ChunkClient({ dialer: node.libp2p, privateKey: node.privateKey }, { timeoutMs: 10_000 })
     clients.push(client)
     return client
   }
@@ -53,8 +54,8 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     const cid = cidOf(bytes)
     await client.put(a.libp2p.peerId, cid, bytes)
     assert.ok(Buffer.from(await client.get(a.libp2p.peerId, cid)).equals(bytes))
-    // B too, on a new stream
-    assert.deepEqual(await clientOf(b).has(a.libp2p.peerId, [cid]), [true])
+    // on a new stream too
+    assert.deepEqual(await clientOf(c).has(a.libp2p.peerId, [cid]), [true])
   }
 
   before(async () => {
@@ -84,7 +85,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     assert.equal(freeBefore, store.free)
     await client.put(peer, cid, bytes)
     assert.ok(Buffer.from(await store.get(cid)).equals(bytes), 'stored on A')
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
     assert.ok(Buffer.from(await client.get(peer, cid)).equals(bytes))
     assert.deepEqual(await client.has(peer, [cid, missing]), [true, false])
     assert.deepEqual(await client.renew(peer, [cid, missing]), [true, false])
@@ -106,7 +107,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     const used = store.used
     await assert.rejects(client.put(a.libp2p.peerId, cid, randomBytes(1000)), { name: 'BadHashError' })
     assert.equal(await store.has(cid), false)
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
     assert.equal(store.used, used)
     const response = await client.request(a.libp2p.peerId, { type: Request.Type.PUT, cids: [cid.bytes], data: randomBytes(10) })
     assert.equal(response.status, Response.Status.BAD_HASH)
@@ -131,7 +132,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     await waitFor(() => store.free === free, 'the reserved room to be given back')
     assert.deepEqual(await readdir(join(a.storeDir!, 'tmp')), [], 'no temporary file left')
     assert.equal(await store.has(cid), false)
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
     await stillServes()
   })
 
@@ -207,7 +208,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     await stillServes()
   })
 
-  it('deletes a chunk only for its owner: FORBIDDEN for others, and the chunk stays', async () => {
+  it('deletes, reads and audits a chunk only for its owner: a third peer is refused, and the chunk stays', async () => {
     const owner = clientOf(b)
     const stranger = clientOf(c)
     const bytes = randomBytes(5000)
@@ -215,18 +216,32 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
     await owner.put(a.libp2p.peerId, cid, bytes)
     await assert.rejects(stranger.delete(a.libp2p.peerId, [cid]), { name: 'NotOwnerError' })
     assert.equal(await store.has(cid), true)
-    assert.ok(Buffer.from(await stranger.get(a.libp2p.peerId, cid)).equals(bytes))
+    await assert.rejects(stranger.get(a.libp2p.peerId, cid), { name: 'NotOwnerError' })
+    const [foreign] = await stranger.audit(a.libp2p.peerId, [{ cid, piece: 0 }])
+    assert.equal(foreign.piece.byteLength, 0, 'no proof of another owner\'s chunk')
+    const [own] = await owner.audit(a.libp2p.peerId, [{ cid, piece: 0 }])
+    assert.equal(own.piece.byteLength, 5000)
+    assert.ok(Buffer.from(await owner.get(a.libp2p.peerId, cid)).equals(bytes))
     assert.deepEqual(await owner.delete(a.libp2p.peerId, [cid]), [true])
     assert.equal(await store.has(cid), false)
     await assert.rejects(owner.get(a.libp2p.peerId, cid), { name: 'NotFoundError' })
   })
 
-  it('lets a holder hand a chunk on for its owner, and only that owner delete it', async () => {
+  it('lets a holder hand a chunk on for its owner with the claim the owner signed, and only that owner delete it', async () => {
     const bytes = randomBytes(2000)
     const cid = cidOf(bytes)
-    // C hands B's chunk to A
-    await clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId })
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
+    // C claims to hand on B's chunk: without B's signature, or with its own, A refuses
+    await assert.rejects(clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId }), { name: 'NotOwnerError' })
+    await assert.rejects(clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId, claim: await signClaim(c.privateKey, cid) }), { name: 'NotOwnerError' })
+    const other = cidOf(randomBytes(2000))
+    await assert.rejects(clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId, claim: await signClaim(b.privateKey, other) }), { name: 'NotOwnerError' })
+    assert.equal(await store.has(cid), false)
+    assert.deepEqual(await store.claims.owners(cid), [])
+    // with B's claim on this chunk, A stores it for B, and keeps the claim to hand it on itself
+    const claim = await signClaim(b.privateKey, cid)
+    await clientOf(c).put(a.libp2p.peerId, cid, bytes, { owner: b.libp2p.peerId, claim })
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [b.libp2p.peerId.toString()])
+    assert.ok(Buffer.from(await store.claims.signature(cid, b.libp2p.peerId.toString()) ?? []).equals(claim))
     await assert.rejects(clientOf(c).delete(a.libp2p.peerId, [cid]), { name: 'NotOwnerError' })
     assert.equal(await store.has(cid), true)
     assert.deepEqual(await clientOf(b).delete(a.libp2p.peerId, [cid]), [true])
@@ -254,7 +269,7 @@ describe('/backpack/chunk/1.0.0 between real nodes', { timeout: 120_000 }, () =>
       const cid = cidOf(bytes)
       await assert.rejects(client.put(a.libp2p.peerId, cid, bytes), { name: 'NoSpaceError' })
       assert.equal(await store.has(cid), false)
-      assert.deepEqual(await store.owners(cid), [])
+      assert.deepEqual(await store.claims.owners(cid), [])
       const response = await client.request(a.libp2p.peerId, { type: Request.Type.PUT, cids: [cid.bytes], data: bytes })
       assert.equal(response.status, Response.Status.NO_SPACE)
       assert.equal(response.free, 1000n)
@@ -361,5 +376,159 @@ describe('holder groups and manifests over /backpack/chunk/1.0.0', { timeout: 60
 
     await client.delete(holder.libp2p.peerId, [cidOf(manifest)])
     assert.deepEqual(await client.manifests(holder.libp2p.peerId), [])
+  })
+})
+
+describe('fair shares of a holder\'s disk between real nodes', { timeout: 120_000 }, () => {
+  const LIMIT = 400_000
+  const STALL_MS = 600
+  const nodes: TestNode[] = []
+  const clients: ChunkClient[] = []
+  let holder: TestNode
+  let flooder: TestNode
+  let honest: TestNode
+  let store: ChunkStore
+
+  function clientOf (node: TestNode): ChunkClient {
+    const client = new ChunkClient({ dialer: node.libp2p, privateKey: node.privateKey }, { timeoutMs: 10_000 })
+    clients.push(client)
+    return client
+  }
+
+  before(async () => {
+    holder = await startNode({ serve: { limit: LIMIT, peerShare: 0.5, stallTimeoutMs: STALL_MS } })
+    flooder = await startNode()
+    honest = await startNode()
+    nodes.push(holder, flooder, honest)
+    store = holder.store as ChunkStore
+    await connect(flooder, holder)
+    await connect(honest, holder)
+  })
+
+  after(async () => {
+    for (const client of clients) await client.stop().catch(() => {})
+    await stopAll(nodes)
+  })
+
+  it('a peer that floods a holder with PUTs gets its share of the limit and no more; an honest owner still stores', async () => {
+    const flood = clientOf(flooder)
+    let stored = 0
+    let refused = 0
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 20; i++) {
+        const bytes = randomBytes(10_000)
+        try {
+          await flood.put(holder.libp2p.peerId, cidOf(bytes), bytes)
+          stored += bytes.byteLength
+        } catch (err: any) {
+          assert.equal(err.name, 'NoSpaceError')
+          refused++
+        }
+      }
+    }))
+    assert.equal(stored, LIMIT / 2, 'the flooder fills exactly its share')
+    assert.ok(refused > 0)
+    assert.equal(store.claims.usedBy(flooder.libp2p.peerId.toString()), LIMIT / 2)
+    assert.equal(await flood.space(holder.libp2p.peerId), 0, 'SPACE says what the flooder may still store: nothing')
+    // the other half is there for an honest owner
+    const owner = clientOf(honest)
+    assert.equal(await owner.space(holder.libp2p.peerId), LIMIT / 2)
+    for (let i = 0; i < 5; i++) {
+      const bytes = randomBytes(30_000)
+      await owner.put(holder.libp2p.peerId, cidOf(bytes), bytes)
+    }
+    assert.deepEqual(store.claims.users().map(u => [u.peer, u.bytes]), [[flooder.libp2p.peerId.toString(), LIMIT / 2], [honest.libp2p.peerId.toString(), 150_000]])
+  })
+
+  it('half-PUTs hold the space they announced only until they stall, then it is free again', async () => {
+    const free = store.free
+    // the honest owner may still store 50,000 bytes here
+    const announced = 15_000
+    const streams: Stream[] = []
+    try {
+      for (let i = 0; i < 3; i++) {
+        const bytes = randomBytes(announced)
+        const stream = await honest.libp2p.dialProtocol(holder.libp2p.peerId, CHUNK_PROTOCOL)
+        streams.push(stream)
+        const message = encodeRequest({ type: Request.Type.PUT, cids: [cidOf(bytes).bytes], data: new Uint8Array(0), pieces: [] }, bytes).subarray()
+        // the head and half of the chunk, then nothing
+        await byteStream(stream).write(Buffer.concat([varint.encode(message.byteLength), message.subarray(0, message.byteLength - announced / 2)]))
+      }
+      await waitFor(() => store.free === free - 3 * announced, 'the holder to reserve what the half-PUTs announced')
+      const started = Date.now()
+      await waitFor(() => store.free === free, 'the stalled half-PUTs to give their space back')
+      const waited = Date.now() - started
+      assert.ok(waited < STALL_MS + 2000, `freed ${waited} ms after it was seen reserved (stall timeout ${STALL_MS} ms)`)
+      assert.deepEqual(await readdir(join(holder.storeDir!, 'tmp')), [], 'no temporary file left')
+      // the stalled streams were dropped: an answer never comes
+      for (const stream of streams) assert.equal(await answerOf(stream), 'aborted')
+    } finally {
+      for (const stream of streams) stream.abort(new Error('test done'))
+    }
+  })
+
+  it('a PUT naming another owner, without that owner\'s signed claim, is refused and takes none of that owner\'s share', async () => {
+    const bytes = randomBytes(10_000)
+    const cid = cidOf(bytes)
+    await assert.rejects(clientOf(flooder).put(holder.libp2p.peerId, cid, bytes, { owner: honest.libp2p.peerId }), { name: 'NotOwnerError' })
+    assert.equal(await store.has(cid), false)
+    assert.equal(store.claims.usedBy(honest.libp2p.peerId.toString()), 150_000)
+  })
+})
+
+describe('rate limits per peer between real nodes', { timeout: 60_000 }, () => {
+  const nodes: TestNode[] = []
+  const clients: ChunkClient[] = []
+  let holder: TestNode
+  let flooder: TestNode
+  let honest: TestNode
+
+  before(async () => {
+    holder = await startNode({ serve: { limit: LIMIT, requestsPerSecond: 20, cidsPerSecond: 2000 } })
+    flooder = await startNode()
+    honest = await startNode()
+    nodes.push(holder, flooder, honest)
+    await connect(flooder, holder)
+    await connect(honest, holder)
+  })
+
+  after(async () => {
+    for (const client of clients) await client.stop().catch(() => {})
+    await stopAll(nodes)
+  })
+
+  function clientOf (node: TestNode): ChunkClient {
+    const client = new ChunkClient({ dialer: node.libp2p, privateKey: node.privateKey }, { timeoutMs: 10_000 })
+    clients.push(client)
+    return client
+  }
+
+  it('a peer past its rate is answered BUSY while other peers are served; it is served again a second later', async () => {
+    const flood = clientOf(flooder)
+    const cid = cidOf(randomBytes(10))
+    const outcomes = await Promise.allSettled(Array.from({ length: 60 }, async () => flood.has(holder.libp2p.peerId, [cid])))
+    const busy = outcomes.filter(o => o.status === 'rejected')
+    assert.ok(busy.length >= 35, `${busy.length} of 60 answered BUSY (20 a second allowed)`)
+    for (const o of busy) assert.match(String((o as PromiseRejectedResult).reason.message), /busy: too many requests/)
+    // another peer is not slowed by the flooder
+    const owner = clientOf(honest)
+    for (let i = 0; i < 10; i++) assert.deepEqual(await owner.has(holder.libp2p.peerId, [cid]), [false])
+    // many CIDs count too: 2,000 a second
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    const many = Array.from({ length: 1024 }, () => cidOf(randomBytes(8)))
+    const big = await Promise.allSettled([0, 1, 2].map(async () => flood.has(holder.libp2p.peerId, many)))
+    assert.equal(big.filter(o => o.status === 'rejected').length, 2, 'past 2,000 CIDs in a second: BUSY')
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    assert.deepEqual(await flood.has(holder.libp2p.peerId, [cid]), [false], 'served again after the second')
+    // a PUT past the rate is not stored
+    const store = holder.store as ChunkStore
+    const puts = await Promise.allSettled(Array.from({ length: 40 }, async () => {
+      const bytes = randomBytes(1000)
+      await flood.put(holder.libp2p.peerId, cidOf(bytes), bytes)
+      return cidOf(bytes)
+    }))
+    const stored = puts.filter(o => o.status === 'fulfilled').length
+    assert.ok(stored <= 20 && stored > 0, `${stored} of 40 PUTs stored`)
+    assert.equal(store.claims.usedBy(flooder.libp2p.peerId.toString()), stored * 1000)
   })
 })

@@ -172,6 +172,31 @@ describe('snapshots across four nodes', () => {
     oneLine(bad)
   })
 
+  it('never writes through a symbolic link in the target: a directory of the snapshot met as a link is refused, or with --force replaced by a real directory', async () => {
+    const src = join(dir, 'linked')
+    await mkdir(join(src, 'd', 'e'), { recursive: true })
+    await writeFile(join(src, 'd', 'f.txt'), 'inside')
+    await writeFile(join(src, 'd', 'e', 'g.txt'), 'deeper')
+    const put = await owner.run(['put', src, '--replicas', '2', '--json'])
+    assert.equal(put.code, 0, put.stderr)
+    const id = JSON.parse(put.stdout).id as string
+    const outside = join(dir, 'outside')
+    await mkdir(outside, { recursive: true })
+    // the target holds linked/d -> ../../outside (a link where the snapshot has a directory)
+    const tgt = join(dir, 'tgt')
+    await mkdir(join(tgt, 'linked'), { recursive: true })
+    await symlink(join('..', '..', 'outside'), join(tgt, 'linked', 'd'))
+    const refused = await owner.run(['get', id, '-o', tgt])
+    assert.equal(refused.code, 1, refused.stderr)
+    assert.match(oneLine(refused), /exists: pass --force/)
+    assert.deepEqual(await readdir(outside), [], 'nothing written through the link')
+    const forced = await owner.run(['get', id, '-o', tgt, '--force'])
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.deepEqual(await readdir(outside), [], 'nothing written through the link')
+    assert.ok((await lstat(join(tgt, 'linked', 'd'))).isDirectory(), 'the link was replaced by a directory')
+    assert.equal(await readFile(join(tgt, 'linked', 'd', 'e', 'g.txt'), 'utf8'), 'deeper')
+  })
+
   it('a file deleted between two snapshots is in the first\'s restore only; an unchanged put sends only its snapshot chunk; ls lists each snapshot once', async () => {
     const src = join(dir, 'docs')
     await mkdir(src)

@@ -5,10 +5,13 @@ import { ChunkHandler } from '../../src/protocol/handler.js'
 import { ChunkStore } from '../../src/store/index.js'
 import { tempDir } from './tmp.js'
 import type { BackpackLibp2p } from '../../src/node/index.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 /** A real libp2p node on 127.0.0.1, with a chunk store and handler when `serve`. */
 export interface TestNode {
   libp2p: BackpackLibp2p
+  /** The node's key (its chunk clients sign their claims with it, as a daemon's do) */
+  privateKey: PrivateKey
   store?: ChunkStore
   /** The store's folder of chunk files */
   storeDir?: string
@@ -18,7 +21,7 @@ export interface TestNode {
 
 export interface TestNodeOptions {
   /** Serve the chunk protocol from a store with this limit in bytes */
-  serve?: { limit: number, onGroup?: (owner: string, group: Uint8Array, sender: string) => Promise<void> }
+  serve?: { limit: number, onGroup?: (owner: string, group: Uint8Array, sender: string) => Promise<void>, peerShare?: number, stallTimeoutMs?: number, requestsPerSecond?: number, cidsPerSecond?: number }
 }
 
 /**
@@ -26,8 +29,9 @@ export interface TestNodeOptions {
  * push it into a list the `after` hook stops with `stopAll`.
  */
 export async function startNode (options: TestNodeOptions = {}): Promise<TestNode> {
+  const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createNode({
-    privateKey: await generateKeyPair('Ed25519'),
+    privateKey,
     datastore: new MemoryDatastore()
   }, {
     listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -41,6 +45,7 @@ export async function startNode (options: TestNodeOptions = {}): Promise<TestNod
   let stopped = false
   const node: TestNode = {
     libp2p,
+    privateKey,
     stop: async () => {
       if (stopped) return
       stopped = true
@@ -52,9 +57,9 @@ export async function startNode (options: TestNodeOptions = {}): Promise<TestNod
       const { dir, cleanup } = await tempDir('backpack-store-')
       cleanups.push(cleanup)
       node.storeDir = dir
-      node.store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: options.serve.limit, fsync: false })
+      node.store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: options.serve.limit, fsync: false, peerShare: options.serve.peerShare ?? 1 })
       await node.store.start()
-      node.handler = new ChunkHandler({ registrar: libp2p, store: node.store }, { onGroup: options.serve.onGroup })
+      node.handler = new ChunkHandler({ registrar: libp2p, store: node.store }, { onGroup: options.serve.onGroup, stallTimeoutMs: options.serve.stallTimeoutMs, requestsPerSecond: options.serve.requestsPerSecond, cidsPerSecond: options.serve.cidsPerSecond })
       await node.handler.start()
       const handler = node.handler
       cleanups.push(async () => handler.stop())

@@ -34,7 +34,7 @@ describe('ChunkStore', () => {
   afterEach(async () => { await cleanup() })
 
   async function open (init: Partial<ChunkStoreInit> = {}): Promise<ChunkStore> {
-    const store = new ChunkStore({ datastore }, { dir, limit: 1024 * 1024, fsync: false, ...init })
+    const store = new ChunkStore({ datastore }, { dir, limit: 1024 * 1024, fsync: false, peerShare: 1, ...init })
     await store.start()
     return store
   }
@@ -51,7 +51,7 @@ describe('ChunkStore', () => {
     assert.ok((await readFile(join(dir, text.slice(-2), text))).equals(bytes))
     assert.equal(store.used, 1000)
     assert.equal(await store.size(cid), 1000)
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [ALICE])
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [ALICE])
   })
 
   it('reads a held chunk in pieces no larger than asked, as the file was when opened', async () => {
@@ -79,7 +79,7 @@ describe('ChunkStore', () => {
     const store = await open({ limit: 10_000 })
     const bytes = randomBytes(3000)
     const cid = cidOf(bytes)
-    const writer = await store.writer(cid, bytes.byteLength)
+    const writer = await store.writer(cid, bytes.byteLength, ALICE)
     assert.equal(store.free, 7000, 'its room is held from the start')
     writer.write(bytes.subarray(0, 1000))
     writer.write(new Uint8ArrayList(bytes.subarray(1000, 1500), bytes.subarray(1500, 3000)))
@@ -87,7 +87,7 @@ describe('ChunkStore', () => {
     assert.equal(await store.has(cid), false, 'not under its name before the commit')
     await writer.commit(ALICE)
     assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner), [ALICE])
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner), [ALICE])
     assert.equal(store.used, 3000)
     assert.equal(store.free, 7000)
     assert.deepEqual(await readdir(join(dir, 'tmp')), [])
@@ -99,7 +99,7 @@ describe('ChunkStore', () => {
     const store = await open({ limit: 10_000 })
     const bytes = randomBytes(3000)
     const cid = cidOf(bytes)
-    const writer = await store.writer(cid, bytes.byteLength)
+    const writer = await store.writer(cid, bytes.byteLength, ALICE)
     writer.write(bytes.subarray(0, 2000))
     await writer.abort()
     assert.equal(store.free, 10_000)
@@ -107,7 +107,7 @@ describe('ChunkStore', () => {
     assert.equal(await store.has(cid), false)
     assert.deepEqual(await filesUnder(dir), [])
     await assert.rejects(writer.commit(ALICE))
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
   })
 
   it('refuses at commit pieces that are too few, too many or wrong, and keeps nothing', async () => {
@@ -117,14 +117,14 @@ describe('ChunkStore', () => {
     const wrong = Buffer.from(bytes)
     wrong[1234] ^= 1
     for (const pieces of [[bytes.subarray(0, 2999)], [bytes, Uint8Array.of(0)], [wrong]]) {
-      const writer = await store.writer(cid, bytes.byteLength)
+      const writer = await store.writer(cid, bytes.byteLength, ALICE)
       for (const piece of pieces) writer.write(piece)
       await assert.rejects(writer.commit(ALICE), { name: 'BadHashError' })
       assert.equal(await store.has(cid), false)
       assert.equal(store.free, 10_000)
       assert.deepEqual(await filesUnder(dir), [])
     }
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
   })
 
   it('claims a chunk it already holds again without room for it (a full store)', async () => {
@@ -134,10 +134,10 @@ describe('ChunkStore', () => {
     await store.put(cid, bytes, ALICE)
     assert.equal(store.free, 0)
     await store.put(cid, bytes, BOB)
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
     assert.equal(store.used, 1000)
     const other = randomBytes(10)
-    await assert.rejects(store.writer(cidOf(other), other.byteLength), { name: 'NoSpaceError' })
+    await assert.rejects(store.writer(cidOf(other), other.byteLength, ALICE), { name: 'NoSpaceError' })
   })
 
   it('refuses bytes that do not match the CID with BadHashError and writes nothing', async () => {
@@ -146,7 +146,7 @@ describe('ChunkStore', () => {
     await assert.rejects(store.put(cid, randomBytes(100), ALICE), { name: 'BadHashError' })
     assert.equal(await store.has(cid), false)
     assert.equal(store.used, 0)
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
     assert.deepEqual(await filesUnder(dir), [])
   })
 
@@ -157,7 +157,7 @@ describe('ChunkStore', () => {
     const second = randomBytes(501)
     await assert.rejects(store.put(cidOf(second), second, ALICE), { name: 'NoSpaceError' })
     assert.equal(await store.has(cidOf(second)), false)
-    assert.deepEqual(await store.owners(cidOf(second)), [])
+    assert.deepEqual(await store.claims.owners(cidOf(second)), [])
     assert.equal(store.used, 1000)
     assert.equal(store.free, 500)
     const exact = randomBytes(500)
@@ -192,7 +192,7 @@ describe('ChunkStore', () => {
     assert.equal(store.used, 1000)
     assert.equal(store.free, 9000)
     assert.deepEqual((await filesUnder(dir)).length, 1)
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
   })
 
   it('scrub drops the copies corrupted on disk, with their claims, and keeps the intact ones', async () => {
@@ -210,7 +210,7 @@ describe('ChunkStore', () => {
     assert.equal((await store.get(badCid)).byteLength, 1000)
     assert.deepEqual(await store.scrub(), { checked: 2, dropped: 1, unclaimed: 0 })
     assert.equal(await store.has(badCid), false)
-    assert.deepEqual(await store.owners(badCid), [])
+    assert.deepEqual(await store.claims.owners(badCid), [])
     await assert.rejects(store.get(badCid), { name: 'NotFoundError' })
     assert.ok(Buffer.from(await store.get(goodCid)).equals(good))
     assert.equal(store.used, 1000)
@@ -263,7 +263,7 @@ describe('ChunkStore', () => {
     await writeFile(join(dir, text.slice(-2), text), randomBytes(1000))
     await store.put(cid, bytes, BOB)
     assert.ok(Buffer.from(await store.get(cid)).equals(bytes))
-    assert.deepEqual((await store.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
+    assert.deepEqual((await store.claims.owners(cid)).map(o => o.owner).sort(), [ALICE, BOB].sort())
     assert.equal(store.used, 1000)
     assert.deepEqual(await readdir(join(dir, 'tmp')), [])
   })
@@ -283,9 +283,9 @@ describe('ChunkStore', () => {
     const second = await open()
     assert.equal(second.used, 1000)
     assert.ok(Buffer.from(await second.get(cidOf(b))).equals(b))
-    assert.deepEqual((await second.owners(cidOf(a))).map(o => o.owner), [ALICE])
+    assert.deepEqual((await second.claims.owners(cidOf(a))).map(o => o.owner), [ALICE])
     const held = []
-    for await (const h of second.held()) held.push(`${h.cid}/${h.owner}`)
+    for await (const h of second.claims.held()) held.push(`${h.cid}/${h.owner}`)
     assert.deepEqual(held.sort(), [`${cidOf(a)}/${ALICE}`, `${cidOf(b)}/${BOB}`].sort())
   })
 
@@ -317,7 +317,7 @@ describe('ChunkStore', () => {
     assert.equal(s.used, 400)
     assert.equal(await s.release(cid, ALICE), true)
     assert.equal(await s.has(cid), true)
-    assert.deepEqual((await s.owners(cid)).map(o => o.owner), [BOB])
+    assert.deepEqual((await s.claims.owners(cid)).map(o => o.owner), [BOB])
     assert.equal(await s.renew(cid, ALICE), false)
     assert.equal(await s.renew(cid, BOB), true)
     assert.equal(await s.release(cid, ALICE), false)
@@ -327,7 +327,7 @@ describe('ChunkStore', () => {
     assert.equal(await s.has(cid), false)
     assert.equal(s.used, 0)
     assert.deepEqual(removed, [cid.toString()])
-    assert.deepEqual(await s.owners(cid), [])
+    assert.deepEqual(await s.claims.owners(cid), [])
   })
 
   it('remove drops the file and every claim', async () => {
@@ -338,7 +338,7 @@ describe('ChunkStore', () => {
     await store.put(cid, bytes, BOB)
     await store.remove(cid)
     assert.equal(await store.has(cid), false)
-    assert.deepEqual(await store.owners(cid), [])
+    assert.deepEqual(await store.claims.owners(cid), [])
     assert.equal(store.used, 0)
   })
 
@@ -347,9 +347,67 @@ describe('ChunkStore', () => {
     const bytes = randomBytes(10)
     const cid = cidOf(bytes)
     await store.put(cid, bytes, ALICE)
-    const before = (await store.owners(cid))[0].renewed
+    const before = (await store.claims.owners(cid))[0].renewed
     await new Promise(resolve => setTimeout(resolve, 5))
     assert.equal(await store.renew(cid, ALICE), true)
-    assert.ok((await store.owners(cid))[0].renewed > before)
+    assert.ok((await store.claims.owners(cid))[0].renewed > before)
+  })
+})
+
+describe('ChunkStore quotas', () => {
+  let dir: string
+  let cleanup: () => Promise<void>
+  beforeEach(async () => { ({ dir, cleanup } = await tempDir()) })
+  afterEach(async () => { await cleanup() })
+
+  it('lets each owner fill its share of the limit, more by what it holds for this node, never past the limit', async () => {
+    const credit = new Map([[BOB, 300]])
+    const store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: 1000, fsync: false, peerShare: 0.4, creditOf: owner => credit.get(owner) ?? 0 })
+    await store.start()
+    assert.equal(store.quotaOf(ALICE), 400)
+    assert.equal(store.quotaOf(BOB), 700)
+    const a = randomBytes(400)
+    await store.put(cidOf(a), a, ALICE)
+    const more = randomBytes(1)
+    await assert.rejects(store.put(cidOf(more), more, ALICE), { name: 'NoSpaceError', message: /holds 400 of the 400/ })
+    assert.equal(store.freeFor(ALICE), 0)
+    assert.equal(store.freeFor(BOB), 600, 'free space, within the quota of 700')
+    const b = randomBytes(600)
+    await store.put(cidOf(b), b, BOB)
+    assert.equal(store.freeFor(BOB), 0)
+    // credit past the limit: still the limit
+    credit.set(BOB, 10_000)
+    assert.equal(store.quotaOf(BOB), 1000)
+    // releasing gives the share back, and a restart counts what is held again
+    await store.release(cidOf(a), ALICE)
+    assert.equal(store.claims.usedBy(ALICE), 0)
+    const again = new ChunkStore({ datastore: (store as any).components.datastore }, { dir, limit: 1000, fsync: false, peerShare: 0.4 })
+    await again.start()
+    assert.equal(again.claims.usedBy(BOB), 600)
+    assert.deepEqual(again.claims.users(), [{ peer: BOB, bytes: 600 }])
+  })
+
+  it('reserves a chunk being received against the sender, and counts a handed-on chunk against its owner', async () => {
+    const store = new ChunkStore({ datastore: new MemoryDatastore() }, { dir, limit: 1000, fsync: false, peerShare: 0.5 })
+    await store.start()
+    const first = randomBytes(300)
+    const writer = await store.writer(cidOf(first), first.byteLength, ALICE)
+    assert.equal(store.freeFor(ALICE), 200, 'reserved while it arrives')
+    const second = randomBytes(300)
+    await assert.rejects(store.writer(cidOf(second), second.byteLength, ALICE), { name: 'NoSpaceError' })
+    await writer.abort()
+    assert.equal(store.freeFor(ALICE), 500, 'an aborted chunk gives its reservation back')
+    // ALICE hands on BOB's chunk: BOB's share pays for it once stored
+    const bobs = randomBytes(450)
+    const handed = await store.writer(cidOf(bobs), bobs.byteLength, ALICE)
+    handed.write(bobs)
+    await handed.commit(BOB)
+    assert.equal(store.claims.usedBy(BOB), 450)
+    assert.equal(store.claims.usedBy(ALICE), 0)
+    const over = randomBytes(100)
+    const refused = await store.writer(cidOf(over), over.byteLength, ALICE)
+    refused.write(over)
+    await assert.rejects(refused.commit(BOB), { name: 'NoSpaceError' })
+    assert.equal(await store.has(cidOf(over)), false)
   })
 })

@@ -91,6 +91,7 @@ export function registerNodeCommands (program: Command): void {
       for (const addr of status.addrs) process.stdout.write(`address: ${addr}\n`)
       process.stdout.write(`peers: ${status.peers}\n`)
       process.stdout.write(`storage: ${formatSize(status.storage.used)} used of ${formatSize(status.storage.limit)}\n`)
+      for (const user of status.storage.users ?? []) process.stdout.write(`  ${formatSize(user.bytes)} for ${user.peer}\n`)
       process.stdout.write(`snapshots: ${status.snapshots}${status.degraded > 0 ? ` (${status.degraded} below their desired replicas)` : ''}\n`)
       for (const s of status.schedule ?? []) {
         process.stdout.write(`scheduled: ${s.paths.join(' ')} every ${s.every}: last ${s.last ?? 'never'}${s.result != null ? ` (${s.result}${s.error != null ? `: ${s.error}` : ''})` : ''}, next ${s.next}\n`)

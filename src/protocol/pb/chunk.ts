@@ -12,6 +12,7 @@ export interface Request {
   group?: Uint8Array
   manifest?: boolean
   pieces: number[]
+  claim?: Uint8Array
 }
 
 export namespace Request {
@@ -98,6 +99,11 @@ export namespace Request {
           }
         }
 
+        if (obj.claim != null) {
+          w.uint32(74)
+          w.bytes(obj.claim)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -153,6 +159,10 @@ export namespace Request {
               }
 
               obj.pieces.push(reader.uint32())
+              break
+            }
+            case 9: {
+              obj.claim = reader.bytes()
               break
             }
             default: {
@@ -247,6 +257,13 @@ export namespace Request {
 
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.claim`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -301,6 +318,11 @@ export namespace Request {
     value: number
   }
 
+  export interface RequestClaimFieldEvent {
+    field: '$.claim'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array {
     return encodeMessage(obj, Request.codec())
   }
@@ -309,7 +331,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent | RequestManifestFieldEvent | RequestPiecesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestCidsFieldEvent | RequestDataFieldEvent | RequestOwnerFieldEvent | RequestHolderFieldEvent | RequestGroupFieldEvent | RequestManifestFieldEvent | RequestPiecesFieldEvent | RequestClaimFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -463,7 +485,8 @@ export namespace Response {
     BAD_HASH = 'BAD_HASH',
     ERROR = 'ERROR',
     FORBIDDEN = 'FORBIDDEN',
-    TOO_LARGE = 'TOO_LARGE'
+    TOO_LARGE = 'TOO_LARGE',
+    BUSY = 'BUSY'
   }
 
   enum __StatusValues {
@@ -473,7 +496,8 @@ export namespace Response {
     BAD_HASH = 3,
     ERROR = 4,
     FORBIDDEN = 5,
-    TOO_LARGE = 6
+    TOO_LARGE = 6,
+    BUSY = 7
   }
 
   export namespace Status {
