@@ -6,7 +6,7 @@
 //   5. tree: a generated tree backed up by backpack and restic side by side
 // Prints a table and ratios; writes BENCHMARKS.md (full mode) or --out PATH.
 //
-//   node dist/bench/bench.js [--quick] [--out PATH] [--json PATH] [--only ceiling,backpack,helia,dht,tree]
+//   node dist/bench/bench.js [--quick] [--out PATH] [--json PATH] [--only ceiling,backpack,helia,dht,tree,audit]
 //   node dist/bench/bench.js --render REPORT.json [--out PATH]   (Markdown again from a saved report)
 // Environment: BENCH_OUT and BENCH_JSON as --out and --json. A full run also
 // saves its report to bench/results/latest.json (not committed).
@@ -27,6 +27,8 @@ import { machine, markdown, mib, missing, ratios, ratioTable, row, table } from 
 import { FULL_TREE, QUICK_TREE } from './tree.js'
 import { treeTable } from './tree-report.js'
 import { treeSection } from './tree-section.js'
+import { auditSection, auditTable } from './audit.js'
+import type { AuditPlan } from './audit.js'
 import type { TreePlan } from './tree-section.js'
 import { median, MiB } from './stats.js'
 import type { Report, Row } from './report.js'
@@ -40,7 +42,7 @@ const ANALYSIS_MD = fileURLToPath(new URL('../../bench/ANALYSIS.md', import.meta
 async function analysis (): Promise<string | undefined> {
   return readFile(ANALYSIS_MD, 'utf8').catch(() => undefined)
 }
-const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht', 'tree'] as const
+const SECTIONS = ['ceiling', 'backpack', 'helia', 'dht', 'tree', 'audit'] as const
 type Section = typeof SECTIONS[number]
 
 interface Plan {
@@ -53,10 +55,11 @@ interface Plan {
   /** install Helia when missing (full), or skip it (quick) */
   installHelia: boolean
   tree: TreePlan
+  audit: AuditPlan
 }
 
-const FULL: Plan = { mode: 'full', sizes: [64 * MiB, 256 * MiB, 1024 * MiB], runs: 3, replicas: [1, 3], daemons: 4, dht: { nodes: 30, trials: 15 }, installHelia: true, tree: { tree: FULL_TREE, insertion: 64 * MiB, smallFiles: 100_000, daemons: 4, installRestic: true } }
-const QUICK: Plan = { mode: 'quick', sizes: [8 * MiB], runs: 1, replicas: [1, 3], daemons: 4, dht: { nodes: 10, trials: 5 }, installHelia: false, tree: { tree: QUICK_TREE, insertion: 4 * MiB, smallFiles: 2_000, daemons: 4, installRestic: false } }
+const FULL: Plan = { mode: 'full', sizes: [64 * MiB, 256 * MiB, 1024 * MiB], runs: 3, replicas: [1, 3], daemons: 4, dht: { nodes: 30, trials: 15 }, installHelia: true, tree: { tree: FULL_TREE, insertion: 64 * MiB, smallFiles: 100_000, daemons: 4, installRestic: true }, audit: { bytes: 256 * MiB, daemons: 4, auditIntervalMs: 20_000, repairIntervalMs: 2_000 } }
+const QUICK: Plan = { mode: 'quick', sizes: [8 * MiB], runs: 1, replicas: [1, 3], daemons: 4, dht: { nodes: 10, trials: 5 }, installHelia: false, tree: { tree: QUICK_TREE, insertion: 4 * MiB, smallFiles: 2_000, daemons: 4, installRestic: false }, audit: { bytes: 8 * MiB, daemons: 4, auditIntervalMs: 4_000, repairIntervalMs: 1_000 } }
 
 interface Args {
   quick: boolean
@@ -233,6 +236,7 @@ async function main (): Promise<void> {
   const notes = methodNotes(plan)
   const rows: Row[] = []
   let tree: TreeReport | undefined
+  let audit: Report['audit']
   try {
     const fs = await statfs(tmp)
     const need = diskNeeded(plan, args.only)
@@ -243,6 +247,7 @@ async function main (): Promise<void> {
     if (args.only.has('helia')) rows.push(...await heliaRows(plan, tmp, notes))
     if (args.only.has('dht')) rows.push(...await dhtRows(plan))
     if (args.only.has('tree')) tree = await treeSection(plan.tree, tmp, log)
+    if (args.only.has('audit')) audit = await auditSection(plan.audit, tmp, log)
   } finally {
     killAll()
     await rm(tmp, { recursive: true, force: true })
@@ -257,10 +262,12 @@ async function main (): Promise<void> {
     rows,
     ratios: ratios(rows, plan.sizes.map(mib)),
     notes,
-    tree
+    tree,
+    audit
   }
   process.stdout.write(`${table(rows)}\n\n${ratioTable(report.ratios)}\n`)
   if (tree != null) process.stdout.write(`\n${treeTable(tree, report.command)}\n`)
+  if (audit != null) process.stdout.write(`\n${auditTable(audit)}\n`)
   if (args.out != null) {
     await writeFile(args.out, markdown(report, await analysis()))
     log(`wrote ${args.out}`)

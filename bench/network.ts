@@ -1,6 +1,6 @@
 // A local network of `backpack start` processes on 127.0.0.1 (mDNS off),
 // joined through the first node, for the put/get part of the benchmark.
-import { mkdir } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Peer, runMeasured } from './proc.js'
@@ -28,10 +28,13 @@ export class Network {
 
   constructor (private readonly dir: string, private readonly storageLimit: string) {}
 
-  /** Start n daemons, the first alone, the rest bootstrapping from it; wait until all see all. */
-  async start (n: number): Promise<void> {
-    await this.add()
-    await Promise.all(Array.from({ length: n - 1 }, async () => this.add([this.daemons[0].addr])))
+  /**
+   * Start n daemons, the first alone, the rest bootstrapping from it; wait
+   * until all see all. `config(i)` is written to daemon i's config.json first.
+   */
+  async start (n: number, config?: (i: number) => Record<string, unknown> | undefined): Promise<void> {
+    await this.add([], config?.(0))
+    await Promise.all(Array.from({ length: n - 1 }, async (_, i) => this.add([this.daemons[0].addr], config?.(i + 1))))
     const deadline = Date.now() + CONNECT_TIMEOUT_MS
     for (const daemon of this.daemons) {
       for (;;) {
@@ -43,11 +46,12 @@ export class Network {
     }
   }
 
-  private async add (bootstrap: string[] = []): Promise<Daemon> {
+  private async add (bootstrap: string[] = [], config?: Record<string, unknown>): Promise<Daemon> {
     const repo = join(this.dir, `node-${this.daemons.length}`)
     const daemon: Daemon = { repo, peer: undefined as unknown as Peer, peerId: '', addr: '' }
     this.daemons.push(daemon)
     await mkdir(repo, { recursive: true })
+    if (config != null) await writeFile(join(repo, 'config.json'), JSON.stringify(config))
     const args = [...NODE_ARGS, 'start', '--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns',
       '--api', '127.0.0.1:0', '--storage-limit', this.storageLimit]
     for (const addr of bootstrap) args.push('--bootstrap', addr)

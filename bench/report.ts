@@ -3,6 +3,8 @@ import { cpus, release, totalmem } from 'node:os'
 import { median } from './stats.js'
 import { treeTable } from './tree-report.js'
 import type { TreeReport } from './tree-report.js'
+import { auditTable } from './audit.js'
+import type { AuditReport } from './audit.js'
 
 export type Status = 'ok' | 'not available' | 'skipped' | 'failed'
 
@@ -50,6 +52,8 @@ export interface Report {
   notes: string[]
   /** the tree section (absent when it did not run) */
   tree?: TreeReport
+  /** the audit section (absent when it did not run) */
+  audit?: AuditReport
 }
 
 export function machine (): Machine {
@@ -225,6 +229,12 @@ ${report.tree != null ? `## Tree
 ${treeTable(report.tree, report.command)}
 
 ${report.tree.notes.map(n => `- ${n}`).join('\n')}
+
+` : ''}${report.audit != null ? `## Audits (issue 14)
+
+${auditTable(report.audit)}
+
+${report.audit.notes.map(n => `- ${n}`).join('\n')}
 
 ` : ''}## How it is measured
 

@@ -16,6 +16,7 @@ const QUICK_TIMEOUT_MS = 5 * 60_000
 interface Cell { status: string, value?: number, note?: string }
 interface TreeReport { tree: { files: number }, restic: { status: string, version?: string }, rows: Array<{ name: string, backpack: Cell, restic?: Cell }> }
 interface Row { group: string, name: string, unit: string, runs: number[], median: number, rss: Record<string, number>, status: string, note?: string, cpu?: number[] }
+interface AuditReport { held: number, perGiBDay: { wireBytes: number, cpuMs: number }, detect: { ms: number, auditIntervalMs: number, repairIntervalMs: number } | { failed: string } }
 
 async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -44,7 +45,7 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
       const result = await run(['--quick', '--out', out, '--json', json])
       assert.equal(result.code, 0, result.stderr)
 
-      const report = JSON.parse(await readFile(json, 'utf8')) as { mode: string, rows: Row[], ratios: Array<{ name: string, value: number }>, tree?: TreeReport }
+      const report = JSON.parse(await readFile(json, 'utf8')) as { mode: string, rows: Row[], ratios: Array<{ name: string, value: number }>, tree?: TreeReport, audit?: AuditReport }
       assert.equal(report.mode, 'quick')
       const rows = new Map(report.rows.map(r => [r.name, r]))
       const measured = (name: string): Row => {
@@ -97,7 +98,17 @@ describe('bench --quick', { timeout: QUICK_TIMEOUT_MS + 30_000 }, () => {
         if (tree.restic.status === 'ok') assert.equal(r.restic?.status, 'ok', `tree ${name} restic: ${r.restic?.note ?? ''}`)
       }
 
+      // the audit section: a verify's cost per GiB held, and a lying holder caught within its bound
+      const audit = report.audit
+      assert.ok(audit != null, 'audit section missing')
+      assert.ok(audit.held > 8 * 1024 * 1024, `held ${audit.held} bytes (two copies of 8 MiB)`)
+      assert.ok(audit.perGiBDay.wireBytes > 0 && audit.perGiBDay.cpuMs > 0)
+      assert.ok(!('failed' in audit.detect), `the liar was not caught: ${JSON.stringify(audit.detect)}`)
+      if (!('failed' in audit.detect)) assert.ok(audit.detect.ms <= audit.detect.auditIntervalMs + 10 * audit.detect.repairIntervalMs + 30_000, `caught after ${audit.detect.ms} ms`)
+
       const md = await readFile(out, 'utf8')
+      assert.match(md, /## Audits \(issue 14\)/)
+      assert.match(md, /\| time to catch a lying holder \| [\d.]+ s \|/)
       assert.match(md, /tree: backpack vs restic \(same tree, same run\)/)
       assert.match(md, /\| put r3 8 MiB \| [\d.]+ MB\/s \|/)
       assert.match(md, /\| findProviders \(10 nodes\) \| [\d.]+ ms \|/)
