@@ -75,7 +75,7 @@ export function auditTable (r: AuditReport): string {
     `| audit CPU per GiB held per day | ${(r.perGiBDay.cpuMs / 1000).toFixed(2)} s | every process (holders read and hash what they hold) |`
   ]
   if ('failed' in r.detect) lines.push(`| time to catch a lying holder | failed | ${r.detect.failed} |`)
-  else lines.push(`| time to catch a lying holder | ${(r.detect.ms / 1000).toFixed(1)} s | ${r.detect.copies} zeroed copies all dropped; audit interval ${r.detect.auditIntervalMs / 1000} s, repair pass every ${r.detect.repairIntervalMs / 1000} s (bound: their sum) |`)
+  else lines.push(`| time to catch a lying holder | ${(r.detect.ms / 1000).toFixed(1)} s | ${r.detect.copies} zeroed copies all dropped; their audits fall due after ${r.detect.auditIntervalMs / 1000} s (the audit interval) and are run by the next repair pass (every ${r.detect.repairIntervalMs / 1000} s), which makes each failed copy again on another peer before it tells the holder to drop it |`)
   return lines.join('\n')
 }
 
@@ -122,7 +122,7 @@ export async function auditSection (plan: AuditPlan, tmp: string, log: (line: st
       }
       await new Promise(resolve => setTimeout(resolve, 200))
     }
-    notes.push('Detection: from the end of that verify (when every copy was last proven) until the holder whose copies were zeroed has been told to drop all of them; a copy is audited once its last proof is older than replication.auditIntervalMs, in the next repair pass (every replication.repairIntervalMs), so it is caught within the two together.')
+    notes.push('Detection: from the end of that verify (when every copy was last proven) until the holder whose copies were zeroed has been told to drop all of them; a copy is audited once its last proof is older than replication.auditIntervalMs, in the next repair pass (every replication.repairIntervalMs); the time past those two is the pass itself: auditing, copying the failed chunks to other peers, then the delete.')
     return { held: held.bytes, chunks: held.files, verify: { ms: verify.ms, wireBytes: wire, cpuMs: cpu }, perGiBDay, detect, notes }
   } finally {
     await network.stop()

@@ -55,6 +55,19 @@ export interface BackupInit {
   chunksInFlight: number
   /** Patterns excluded from every put (config `exclude`) */
   exclude: string[]
+  /**
+   * How old a copy's last proof of storage may be for it to count (the
+   * audit interval and the time until the next repair pass audits it)
+   * @default Infinity
+   */
+  proofMaxAgeMs?: number
+}
+
+/** A snapshot's health as the catalog knows it: the copies that count, and since when they are all proven. */
+export interface Health {
+  actual: number
+  /** The oldest last proof among the counted copies (ms); undefined when one was never proven */
+  proven?: number
 }
 
 export interface PutRequest {
@@ -75,6 +88,8 @@ export interface SnapshotSummary {
   dirs: number
   size: number
   replicas: { desired: number, actual: number }
+  /** When the copies counted were all last proven (ISO), null when one of them never was */
+  proven?: string | null
 }
 
 export interface PutResult extends SnapshotSummary {
@@ -213,7 +228,7 @@ export class Backups {
     }
     await batch.commit()
     await pending.end()
-    const actual = (await this.health([record])).get(id) ?? 0
+    const actual = (await this.health([record])).get(id)?.actual ?? 0
     log('snapshot %s: %d files (%d new, %d changed, %d unchanged), %d bytes added, %d/%d replicas', id, counts.files, counts.new, counts.changed, counts.unchanged, counts.added, actual, request.replicas)
     const result: PutResult = {
       ...summary(record, actual),
@@ -232,26 +247,42 @@ export class Backups {
 
   /**
    * Each snapshot's actual replica count: the lowest, over the chunks it
-   * needs, of their recorded holders that are connected now.
+   * needs, of their recorded holders that are connected now and whose copy
+   * was proven within `proofMaxAgeMs` (a chunk known without its root, from
+   * recovery, counts its holders' word); and the oldest proof among them.
    */
-  async health (snapshots: SnapshotRecord[]): Promise<Map<string, number>> {
+  async health (snapshots: SnapshotRecord[]): Promise<Map<string, Health>> {
     const { catalog, peers } = this.components
-    const live = new Map<string, number>()
-    for await (const pack of catalog.packs()) live.set(pack.cid, pack.holders.filter(h => peers.isConnected(h)).length)
-    const out = new Map<string, number>()
+    const maxAge = this.init.proofMaxAgeMs ?? Infinity
+    const now = Date.now()
+    const live = new Map<string, Health>()
+    for await (const pack of catalog.packs()) {
+      const counted = pack.holders.filter(h => peers.isConnected(h) && (pack.root == null || now - (pack.proven?.[h] ?? 0) <= maxAge))
+      const proofs = counted.map(h => pack.proven?.[h])
+      live.set(pack.cid, { actual: counted.length, proven: pack.root != null && proofs.every(t => t != null) ? Math.min(...proofs as number[]) : undefined })
+    }
+    const out = new Map<string, Health>()
     for (const snap of snapshots) {
       let lowest = Infinity
-      for (const cid of await catalog.needs(snap.id)) lowest = Math.min(lowest, live.get(cid) ?? 0)
-      out.set(snap.id, lowest === Infinity ? 0 : lowest)
+      let proven: number | undefined = Infinity
+      for (const cid of await catalog.needs(snap.id)) {
+        const h = live.get(cid)
+        lowest = Math.min(lowest, h?.actual ?? 0)
+        proven = h?.proven == null || proven == null ? undefined : Math.min(proven, h.proven)
+      }
+      out.set(snap.id, { actual: lowest === Infinity ? 0 : lowest, proven: proven === Infinity ? undefined : proven })
     }
     return out
   }
 
-  /** Every snapshot, newest first, with its replica count. */
+  /** Every snapshot, newest first, with its replica count and when its copies were last proven. */
   async list (): Promise<SnapshotSummary[]> {
     const snapshots = await this.components.catalog.snapshots()
     const health = await this.health(snapshots)
-    return snapshots.map(s => summary(s, health.get(s.id) ?? 0))
+    return snapshots.map(s => {
+      const h = health.get(s.id)
+      return { ...summary(s, h?.actual ?? 0), proven: h?.actual != null && h.actual > 0 && h.proven != null ? new Date(h.proven).toISOString() : null }
+    })
   }
 
   /**

@@ -153,7 +153,10 @@ export class Backpack {
     const group = holderGroup(keys.dataSecret)
     this.placement = new Placement({ peers: this.peers, client: this.client, ownGroup: group, groupOf: owner => this.groups.groupOf(owner) })
     const groupLookup = new GroupLookup({ contentRouting: libp2p.contentRouting }, group, { timeoutMs: GROUP_LOOKUP_TIMEOUT_MS })
-    this.fetcher = new Fetcher({ peerId: libp2p.peerId, peerIdFromString, client: this.client, peers: this.peers, groupLookup })
+    this.fetcher = new Fetcher({ peerId: libp2p.peerId, peerIdFromString, client: this.client, peers: this.peers, groupLookup }, {
+      // a copy a get or a repair found bad is audited, and replaced when it fails
+      onBadCopy: (cid, holder) => { this.repairer.auditSoon(cid.toString(), holder) }
+    })
     this.outbox = new Outbox({ datastore, client: this.client, peers: this.peers, peerIdFromString }, {
       retryMs: DEFAULT_OUTBOX_RETRY_MS,
       holdersOf: async () => this.catalog.holdersOf()
@@ -178,7 +181,8 @@ export class Backpack {
       packBytes: config.chunking.packSize,
       compression: config.compression,
       chunksInFlight: config.transfer.chunksInFlight,
-      exclude: config.exclude
+      exclude: config.exclude,
+      proofMaxAgeMs: config.replication.auditIntervalMs + config.replication.repairIntervalMs
     })
     const backups = config.backups.map(b => ({ paths: b.paths, every: parseDuration(b.every) ?? 0, everyText: b.every, exclude: b.exclude, priority: b.priority }))
     this.scheduler = new Scheduler({ datastore, run: async (entry, signal) => this.scheduledRun(entry, signal) }, {
@@ -344,6 +348,8 @@ export class Backpack {
     for (const cid of cids) {
       const record = await this.catalog.pack(cid)
       if (record?.holders.includes(to) !== true) stray.push(cid)
+      // the new holder has proven nothing yet: its copy is audited now
+      else if (record.root != null) this.repairer.auditSoon(cid, to)
     }
     if (stray.length === 0) return
     await this.outbox.queueDelete(to, stray)

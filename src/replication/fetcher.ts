@@ -56,8 +56,13 @@ export class LocalFailure extends Error {
  * LocalFailure ends the fetch with its error. Restore, repair and recovery
  * all fetch through it.
  */
+export interface FetcherInit {
+  /** A holder sent bytes that do not match the chunk's CID */
+  onBadCopy?: (cid: CID, holder: string) => void
+}
+
 export class Fetcher {
-  constructor (private readonly components: FetcherComponents) {}
+  constructor (private readonly components: FetcherComponents, private readonly init: FetcherInit = {}) {}
 
   async fetch<T = Uint8Array> (cid: CID, options: FetchOptions<T>): Promise<T> {
     const { client, peers, groupLookup } = this.components
@@ -72,6 +77,7 @@ export class Fetcher {
         if (err instanceof LocalFailure) throw err.error
         signal?.throwIfAborted()
         log('chunk %c from %p failed: %s', cid, peer, err.message)
+        if (err?.name === 'BadHashError') this.init.onBadCopy?.(cid, peer.toString())
         return undefined
       }
     }

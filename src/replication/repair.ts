@@ -17,6 +17,9 @@ export const CHECK_CONCURRENCY = 8
 /** Time an audit may take beyond CHECK_TIMEOUT_MS, per chunk (the holder reads each whole) */
 const AUDIT_MS_PER_CHUNK = 50
 
+/** A copy given to auditSoon is audited this long after (others given meanwhile go with it). */
+export const SUSPECT_DELAY_MS = 1000
+
 export interface RepairComponents {
   peerId: PeerId
   peerIdFromString: (id: string) => PeerId
@@ -86,7 +89,10 @@ export class Repairer {
   private timer?: NodeJS.Timeout
   /** When each holder first failed to answer, cleared when it answers */
   private readonly unreachableSince = new Map<string, number>()
-  private running?: Promise<VerifyResult[]>
+  private running?: Promise<unknown>
+  /** Copies to audit soon, `cid/holder` (auditSoon) */
+  private readonly suspects = new Set<string>()
+  private recheckTimer?: NodeJS.Timeout
   private active = 0
   private readonly waiters: Array<() => void> = []
   /** Most chunk copies ever in flight at once (shown by tests) */
@@ -113,6 +119,7 @@ export class Repairer {
 
   async stop (): Promise<void> {
     clearTimeout(this.timer)
+    clearTimeout(this.recheckTimer)
     this.controller?.abort()
     await this.running?.catch(() => {})
     this.controller = undefined
@@ -123,10 +130,59 @@ export class Repairer {
     return this.pass(ids, true, signal, onProgress)
   }
 
+  /**
+   * A copy whose last proof no longer holds: one a get found bad (its bytes
+   * did not match), or one a holder just handed on to a new holder. It is
+   * audited in a check of its chunk alone shortly after (several go
+   * together), and replaced and dropped when it fails, as in a repair pass.
+   */
+  auditSoon (cid: string, holder: string): void {
+    if (this.controller == null) return
+    this.suspects.add(`${cid}/${holder}`)
+    this.recheckTimer ??= setTimeout(() => {
+      this.recheckTimer = undefined
+      const suspects = [...this.suspects]
+      this.suspects.clear()
+      this.exclusive(async () => this.recheck(suspects)).catch(err => log.error('auditing copies whose proof no longer held failed %e', err))
+    }, SUSPECT_DELAY_MS)
+    this.recheckTimer.unref()
+  }
+
+  /** Audit these copies (`cid/holder`) now and repair their chunks. */
+  private async recheck (suspects: string[]): Promise<void> {
+    const { catalog } = this.components
+    const signal = this.controller?.signal
+    const byPack = new Map<string, string[]>()
+    for (const s of suspects) {
+      const at = s.lastIndexOf('/')
+      byPack.set(s.slice(0, at), [...(byPack.get(s.slice(0, at)) ?? []), s.slice(at + 1)])
+    }
+    const packs: PackRecord[] = []
+    for (const [cid, holders] of byPack) {
+      // their last proof no longer holds: the audit is due
+      await catalog.updatePack(cid, p => {
+        const proven = { ...p.proven }
+        for (const h of holders) delete proven[h]
+        return { ...p, proven }
+      })
+      const pack = await catalog.pack(cid)
+      if (pack != null) packs.push(pack)
+    }
+    log('auditing %d copies whose proof no longer held', suspects.length)
+    const checks = await this.askHolders(packs, false, signal)
+    const session = newSession()
+    await Promise.all(packs.map(async pack => this.repairPack(pack, checks, session, signal)))
+  }
+
   /** One pass over the catalog (or the given backups); passes do not overlap. */
   private async pass (ids: string[] | undefined, force: boolean, signal?: AbortSignal, onProgress?: ProgressFn): Promise<VerifyResult[]> {
+    return this.exclusive(async () => this.check(ids, force, signal, onProgress))
+  }
+
+  /** Run `fn` when no pass or recheck runs. */
+  private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
     while (this.running != null) await this.running.catch(() => {})
-    const run = this.check(ids, force, signal, onProgress)
+    const run = fn()
     this.running = run
     try {
       return await run

@@ -88,4 +88,81 @@ describe('audits: the owner counts the copies holders prove, not the ones they c
     assert.equal(await sha256File(out), hash)
     void file
   })
+
+  it('a bad copy that a get meets is audited and replaced, without a verify, and its holder drops it', async () => {
+    // about 20 chunks: each is asked of its two holders in turn, starting at a
+    // different one, so the get meets some of the victim's copies first
+    const { id, hash, on } = await putNew('met.bin', 40 * 1024 * 1024)
+    const victim = [...on.entries()].sort((a, b) => b[1].length - a[1].length)[0][0]
+    const spoiled = on.get(victim) ?? []
+    assert.ok(await zero(victim, spoiled) >= 5)
+    // the get fails over to the good copies
+    const out = join(dir, 'met.out')
+    await owner.json(['get', `${id}:met.bin`, '-o', out])
+    assert.equal(await sha256File(out), hash)
+    // and what it met is dealt with (the repair pass runs only every 5 minutes):
+    // audited, failed, dropped by the victim, and copied to the other peers
+    const others = holders.filter(h => h !== victim)
+    let dropped: string[] = []
+    await waitFor(async () => {
+      const held = new Set(await storedChunks(victim.repo))
+      dropped = spoiled.filter(c => !held.has(c))
+      if (dropped.length === 0) return false
+      const copies = await Promise.all(others.map(async h => new Set(await storedChunks(h.repo))))
+      return dropped.every(c => copies.filter(s => s.has(c)).length === 2)
+    }, 20_000, 'the bad copies the get met to be dropped by their holder and made again on the other two')
+    // the copies the get did not meet are still there, and still bad: verify finds them
+    const check = await owner.run(['verify', id, '--json'])
+    assert.equal(check.code, 0, check.stderr)
+    assert.deepEqual(JSON.parse(check.stdout)[0].replicas, { desired: 2, actual: 2 })
+  })
+})
+
+describe('audits on a schedule: a holder that keeps the names but not the bytes is caught within one audit interval', () => {
+  const AUDIT_MS = 3000
+  const REPAIR_MS = 1000
+  const net = new TestNetwork()
+  let owner: TestNode
+  let holders: TestNode[]
+  let dir: string
+
+  before(async () => {
+    dir = await net.dir()
+    owner = await net.addNode({ config: { replication: { auditIntervalMs: AUDIT_MS, repairIntervalMs: REPAIR_MS } } })
+    holders = await Promise.all([0, 1, 2].map(async () => net.addNode()))
+    await net.waitConnected()
+  })
+
+  after(async () => { await net.close() })
+
+  it('ls says when the copies were last proven; zeroed copies fail their next audit by themselves, are dropped and made again', async () => {
+    const file = join(dir, 'sched.bin')
+    const hash = await randomFile(file, 6 * 1024 * 1024)
+    const put = await owner.json(['put', file, '--replicas', '2'])
+    const listed = (await owner.json(['ls'])).find((s: any) => s.id === put.id)
+    assert.deepEqual(listed.replicas, { desired: 2, actual: 2 })
+    assert.ok(Math.abs(Date.now() - Date.parse(listed.proven)) < 30_000, `proven ${listed.proven} at the put`)
+    // the scheduled audits prove the copies again: the time moves on
+    await waitFor(async () => {
+      const s = (await owner.json(['ls'])).find((x: any) => x.id === put.id)
+      return Date.parse(s.proven) > Date.parse(listed.proven)
+    }, 20_000, 'ls to show a newer proof after the next audits')
+    // a liar: every copy on one holder zeroed, the files and their names kept
+    const counts = await Promise.all(holders.map(async h => (await storedChunks(h.repo)).length))
+    const liar = holders[counts.indexOf(Math.max(...counts))]
+    const spoiled = await storedChunks(liar.repo)
+    const zeroedAt = Date.now()
+    assert.ok(await zero(liar, spoiled) > 0)
+    await waitFor(async () => {
+      const held = new Set(await storedChunks(liar.repo))
+      return spoiled.every(c => !held.has(c))
+    }, 30_000, 'the lying holder to be caught and told to drop its copies')
+    const caught = Date.now() - zeroedAt
+    assert.ok(caught <= AUDIT_MS + 4 * REPAIR_MS + 5000, `caught after ${caught} ms (audit interval ${AUDIT_MS} ms)`)
+    // and the snapshot is whole again, from the other peers
+    await waitFor(async () => (await owner.json(['ls'])).find((x: any) => x.id === put.id).replicas.actual === 2, 20_000, 'the snapshot back at 2 proven copies')
+    const out = join(dir, 'sched.out')
+    await owner.json(['get', `${put.id as string}:sched.bin`, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
 })

@@ -399,10 +399,14 @@ describe('put and get across four nodes', () => {
     // nothing that was not in the lost node's catalog
     for (const e of await recovered.json(['ls'])) assert.ok(known.has(e.id), `${e.sources.join(' ')} was not a snapshot of the lost node`)
     const entry = (await recovered.json(['ls'])).find((e: any) => e.id === put.id)
-    const { replicas: _r, ...fields } = entry
-    const { replicas: _o, ...original } = catalog.find((e: any) => e.id === put.id)
+    const { replicas: _r, proven: recoveredProof, ...fields } = entry
+    const { replicas: _o, proven: originalProof, ...original } = catalog.find((e: any) => e.id === put.id)
     assert.deepEqual(fields, original)
     assert.deepEqual(entry.replicas, { desired: 1, actual: 1 })
+    // the lost node had proofs of its copies; the recovered one knows no roots
+    // to audit against (its holders' word counts), and says so
+    assert.ok(!Number.isNaN(Date.parse(originalProof)), `original proven ${originalProof}`)
+    assert.equal(recoveredProof, null)
     assert.deepEqual(await recovered.json(['ls', `${put.id}:recover.bin`]), await recovered.json(['ls', 'recover.bin']))
     const out = join(dir, 'recover.out')
     const got = await recovered.run(['get', 'recover.bin', '-o', out])

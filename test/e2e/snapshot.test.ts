@@ -236,7 +236,9 @@ describe('snapshots across four nodes', () => {
     assert.deepEqual(listed.map(s => s.id), [third.id, second.id, first.id], 'newest first, one entry each')
     const all = (await owner.json(['ls'])).map((s: any) => s.id)
     assert.equal(new Set(all).size, all.length, 'no snapshot listed twice')
-    assert.deepEqual(listed[0], { id: third.id, created: third.created, sources: [src], files: 2, dirs: 1, size: 2000 + MiB, replicas: third.replicas })
+    const { proven, ...entry } = listed[0]
+    assert.deepEqual(entry, { id: third.id, created: third.created, sources: [src], files: 2, dirs: 1, size: 2000 + MiB, replicas: third.replicas })
+    assert.ok(Date.now() - Date.parse(proven) < 60_000, `ls says when its copies were proven: ${String(proven)}`)
   })
 
   it('forget --keep-last 1 removes the older snapshot\'s own chunks from the holders and keeps the newest whole', async () => {
@@ -502,8 +504,11 @@ describe('snapshots across four nodes', () => {
     })
     const now: any[] = await recovered.json(['ls'])
     assert.deepEqual(now.map(s => s.id), ids, 'the same snapshots, newest first, nothing more')
-    const strip = (s: any): any => ({ ...s, replicas: s.replicas.desired })
+    // the copies' proofs are the lost node's: the recovered one knows no roots to audit against
+    const strip = (s: any): any => ({ ...s, replicas: s.replicas.desired, proven: undefined })
     assert.deepEqual(now.map(strip), catalog.map(strip))
+    for (const s of catalog) assert.ok(!Number.isNaN(Date.parse(s.proven)), `proven ${s.proven as string} before the loss`)
+    for (const s of now) assert.equal(s.proven, null)
     assert.equal(now[0].id, second.id)
 
     const out = join(dir, 'history-out')

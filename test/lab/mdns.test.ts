@@ -4,17 +4,11 @@
 // namespace: every node here runs inside a netlab host.
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { TestNetwork, TestNode, waitAllConnected, sleep } from '../helpers/cli.js'
+import { hostAddr, inHost, labSkipReason, netlab as lab } from './netlab.js'
 
-/** The project root: dist/test/lab/ is three levels below it. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-/** netlab lives in shared/, beside the checkout. */
-const NETLAB = join(ROOT, '..', 'shared', 'netlab', 'netlab')
 /** Our own lab name prefix, so that another lab on the machine is left alone. */
 const PREFIX = 'bpt-'
 /** Hosts whose nodes run mDNS, and one more whose node runs with --no-mdns. */
@@ -24,32 +18,10 @@ const HOSTS = MDNS_HOSTS + 1
 const LAB_CONFIG = { mdns: { intervalMs: 1000 } }
 const DISCOVERY_TIMEOUT_MS = 30_000
 
-function netlab (...args: string[]): { code: number | null, output: string } {
-  const result = spawnSync(NETLAB, args, { env: { ...process.env, NETLAB_PREFIX: PREFIX }, encoding: 'utf8', timeout: 60_000 })
-  return { code: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}` }
-}
-
-function which (tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0
-}
-
-/** Why the lab cannot run here, or undefined when it can. */
-function skipReason (): string | undefined {
-  if (process.platform !== 'linux') return `netlab needs Linux (this is ${process.platform})`
-  if (process.getuid?.() !== 0) return 'not root: netlab needs root for network namespaces (CI runs as root)'
-  if (!existsSync(NETLAB)) return `netlab not found at ${NETLAB}`
-  const missing = ['ip', 'nft'].filter(tool => !which(tool))
-  if (missing.length > 0) return `netlab prerequisites missing: ${missing.join(', ')} (apt-get install -y iproute2 nftables)`
-  return undefined
-}
-
-/** The lab address of host hI, as netlab assigns it. */
-function hostAddr (i: number): string {
-  return `10.77.0.${10 + i}`
-}
+const netlab = (...args: string[]): ReturnType<typeof lab> => lab(PREFIX, ...args)
 
 describe('mDNS between netlab hosts', () => {
-  const reason = skipReason()
+  const reason = labSkipReason()
   const net = new TestNetwork()
   let labUp = false
 
@@ -83,7 +55,7 @@ describe('mDNS between netlab hosts', () => {
       await mkdir(repo)
       await writeFile(join(repo, 'config.json'), JSON.stringify(LAB_CONFIG))
       // `--api 127.0.0.1:0` is the host's own lo, so the CLI runs in the host too
-      const node = new TestNode(repo, { wrap: ['env', `NETLAB_PREFIX=${PREFIX}`, NETLAB, 'exec', `h${i}`] })
+      const node = new TestNode(repo, { wrap: inHost(PREFIX, i) })
       net.nodes.push(node)
       nodes.push(node)
     }
