@@ -4,6 +4,11 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { TestNetwork, waitFor } from '../helpers/cli.js'
 import { chunkPath, randomFile, sha256File, storedChunks } from '../helpers/files.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { serveLies } from '../helpers/liar.js'
+import { startNode, stopAll } from '../helpers/nodes.js'
+import type { Lies } from '../helpers/liar.js'
+import type { TestNode as NodeHandle } from '../helpers/nodes.js'
 import type { TestNode } from '../helpers/cli.js'
 
 /** Overwrite a holder's copies of these chunks with zeroes of the same size (the files still exist). */
@@ -163,6 +168,58 @@ describe('audits on a schedule: a holder that keeps the names but not the bytes 
     await waitFor(async () => (await owner.json(['ls'])).find((x: any) => x.id === put.id).replicas.actual === 2, 20_000, 'the snapshot back at 2 proven copies')
     const out = join(dir, 'sched.out')
     await owner.json(['get', `${put.id as string}:sched.bin`, '-o', out])
+    assert.equal(await sha256File(out), hash)
+  })
+})
+
+describe('a holder that lies (a real node of the chunk protocol that keeps nothing and says it has everything)', () => {
+  const net = new TestNetwork()
+  const others: NodeHandle[] = []
+  let owner: TestNode
+  let honest: TestNode[]
+  let liar: NodeHandle
+  let lies: Lies
+  let dir: string
+
+  before(async () => {
+    dir = await net.dir()
+    ;[owner, ...honest] = await net.addNodes(3)
+    await net.waitConnected()
+    liar = await startNode()
+    others.push(liar)
+    lies = await serveLies(liar.libp2p)
+    await liar.libp2p.dial(multiaddr(owner.addrs[0]), { signal: AbortSignal.timeout(10_000) })
+    await waitFor(async () => (await owner.json(['peers'])).length >= 3, 20_000, 'the owner to see the liar')
+  })
+
+  after(async () => {
+    await stopAll(others)
+    await net.close()
+  })
+
+  it('its copies fail their audits: verify counts and repairs only what the honest holders hold, and the liar is told to drop its copies', async () => {
+    const file = join(dir, 'lied.bin')
+    const hash = await randomFile(file, 16 * 1024 * 1024)
+    const put = await owner.json(['put', file, '--replicas', '2'])
+    assert.ok(lies.puts > 0, 'the liar took some chunks')
+    // at the put the liar seemed to take them: only an audit tells
+    const result = await owner.run(['verify', put.id, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const [v] = JSON.parse(result.stdout)
+    assert.ok(lies.audits > 0, 'the liar was audited')
+    assert.ok(v.repaired >= 1, `repaired ${v.repaired as number}`)
+    assert.deepEqual(v.replicas, { desired: 2, actual: 2 })
+    // what is counted is really held: every chunk of the put is on both honest holders
+    const [a, b] = await Promise.all(honest.map(async h => new Set(await storedChunks(h.repo))))
+    const fresh = [...a].filter(c => b.has(c))
+    assert.ok(fresh.length >= 5, `${fresh.length} chunks on both honest holders (16 MiB in chunks of about 2 MiB, and the listings)`)
+    await waitFor(() => lies.deletes > 0, 20_000, 'the liar to be told to drop what failed')
+    // a second verify finds nothing more to repair: the liar is off the record
+    const again = JSON.parse((await owner.run(['verify', put.id, '--json'])).stdout)[0]
+    assert.equal(again.repaired, 0)
+    assert.deepEqual(again.replicas, { desired: 2, actual: 2 })
+    const out = join(dir, 'lied.out')
+    await owner.json(['get', `${put.id as string}:lied.bin`, '-o', out])
     assert.equal(await sha256File(out), hash)
   })
 })
