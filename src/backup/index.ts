@@ -8,7 +8,7 @@ import { isDirectory } from '../util/fs.js'
 import { newSession } from '../replication/placement.js'
 import { Archiver, MANIFEST_VERSION, peerTrouble } from './archiver.js'
 import type { Source } from './archiver.js'
-import { idBytes, idText, sourcesKey } from '../catalog/catalog.js'
+import { idBytes, idText, oldestProof, sourcesKey } from '../catalog/catalog.js'
 import { createExcluder } from './exclude.js'
 import { Restorer } from './restorer.js'
 import { Trees } from './trees.js'
@@ -258,8 +258,7 @@ export class Backups {
     const live = new Map<string, Health>()
     for await (const pack of catalog.packs()) {
       const counted = pack.holders.filter(h => peers.isConnected(h) && (pack.root == null || now - (pack.proven?.[h] ?? 0) <= maxAge))
-      const proofs = counted.map(h => pack.proven?.[h])
-      live.set(pack.cid, { actual: counted.length, proven: pack.root != null && proofs.every(t => t != null) ? Math.min(...proofs as number[]) : undefined })
+      live.set(pack.cid, { actual: counted.length, proven: oldestProof(pack, counted) })
     }
     const out = new Map<string, Health>()
     for (const snap of snapshots) {

@@ -46,6 +46,21 @@ export interface PackRecord {
   proven?: Record<string, number>
 }
 
+/**
+ * The oldest last proof among these holders' copies (ms); undefined when
+ * one of them was never proven, or the pack has no root to prove against.
+ */
+export function oldestProof (pack: Pick<PackRecord, 'root' | 'proven'>, holders: string[]): number | undefined {
+  if (pack.root == null) return undefined
+  let oldest = Infinity
+  for (const h of holders) {
+    const at = pack.proven?.[h]
+    if (at == null) return undefined
+    oldest = Math.min(oldest, at)
+  }
+  return oldest
+}
+
 export interface SnapshotRecord {
   id: string
   /** ms since the epoch */

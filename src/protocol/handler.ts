@@ -184,7 +184,8 @@ export class ChunkHandler {
         return
       }
       if (data.kept != null) request.data = data.kept.subarray()
-      const busyMs = (data.counted ?? { busyMs: this.rates.take(remote.toString(), request.cids.length) }).busyMs
+      // a PUT was counted when its chunk began to arrive, any other request now
+      const busyMs = data.counted != null ? data.counted.busyMs : this.rates.take(remote.toString(), request.cids.length)
       const response: Answer = await (busyMs != null
         ? Promise.resolve(reply(Response.Status.BUSY, { message: `too many requests: ask again in ${busyMs} ms` }))
         : this.handleRequest(request, remote, data)).catch((err: Error) => {

@@ -2,6 +2,7 @@ import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { newSession } from './placement.js'
 import { pieceCount, verifyPiece } from '../chunking/merkle.js'
+import { oldestProof } from '../catalog/catalog.js'
 import type { Catalog, PackRecord } from '../catalog/catalog.js'
 import type { BackpackPeers } from './peers.js'
 import type { Placement, PlacementSession } from './placement.js'
@@ -90,8 +91,8 @@ export class Repairer {
   /** When each holder first failed to answer, cleared when it answers */
   private readonly unreachableSince = new Map<string, number>()
   private running?: Promise<unknown>
-  /** Copies to audit soon, `cid/holder` (auditSoon) */
-  private readonly suspects = new Set<string>()
+  /** Copies to audit soon: chunk → holders (auditSoon) */
+  private readonly suspects = new Map<string, Set<string>>()
   private recheckTimer?: NodeJS.Timeout
   private active = 0
   private readonly waiters: Array<() => void> = []
@@ -138,27 +139,25 @@ export class Repairer {
    */
   auditSoon (cid: string, holder: string): void {
     if (this.controller == null) return
-    this.suspects.add(`${cid}/${holder}`)
+    const holders = this.suspects.get(cid) ?? new Set<string>()
+    this.suspects.set(cid, holders.add(holder))
     this.recheckTimer ??= setTimeout(() => {
       this.recheckTimer = undefined
-      const suspects = [...this.suspects]
+      const suspects = new Map(this.suspects)
       this.suspects.clear()
       this.exclusive(async () => this.recheck(suspects)).catch(err => log.error('auditing copies whose proof no longer held failed %e', err))
     }, SUSPECT_DELAY_MS)
     this.recheckTimer.unref()
   }
 
-  /** Audit these copies (`cid/holder`) now and repair their chunks. */
-  private async recheck (suspects: string[]): Promise<void> {
+  /** Audit these copies (chunk → holders) now and repair their chunks. */
+  private async recheck (suspects: Map<string, Set<string>>): Promise<void> {
     const { catalog } = this.components
     const signal = this.controller?.signal
-    const byPack = new Map<string, string[]>()
-    for (const s of suspects) {
-      const at = s.lastIndexOf('/')
-      byPack.set(s.slice(0, at), [...(byPack.get(s.slice(0, at)) ?? []), s.slice(at + 1)])
-    }
     const packs: PackRecord[] = []
-    for (const [cid, holders] of byPack) {
+    let copies = 0
+    for (const [cid, holders] of suspects) {
+      copies += holders.size
       // their last proof no longer holds: the audit is due
       await catalog.updatePack(cid, p => {
         const proven = { ...p.proven }
@@ -168,7 +167,7 @@ export class Repairer {
       const pack = await catalog.pack(cid)
       if (pack != null) packs.push(pack)
     }
-    log('auditing %d copies whose proof no longer held', suspects.length)
+    log('auditing %d copies whose proof no longer held', copies)
     const checks = await this.askHolders(packs, false, signal)
     const session = newSession()
     await Promise.all(packs.map(async pack => this.repairPack(pack, checks, session, signal)))
@@ -352,8 +351,7 @@ export class Repairer {
       await this.components.catalog.updatePack(cid, p => ({ ...p, holders: next, proven: times }))
     }
     // the oldest proof among the copies counted; none when one of them was never proven
-    const proofs = live.map(h => times[h])
-    const oldest = pack.root != null && proofs.every(t => t != null) ? Math.min(...proofs) : undefined
+    const oldest = oldestProof({ root: pack.root, proven: times }, live)
     // a copy that failed its audit: its holder drops it (it holds nothing good)
     for (const h of bad) await this.components.forget(h, [cid])
     if (added.length > 0) log('repaired %s, now %d/%d', cid, live.length, pack.replicas)

@@ -139,14 +139,18 @@ export class ChunkStore {
 
   /** Bytes a new chunk for `owner` may still take: free space, within its quota. */
   freeFor (owner: string): number {
-    const taken = this.claims.usedBy(owner) + (this.reservedBy.get(owner) ?? 0)
-    return Math.max(0, Math.min(this.free, this.quotaOf(owner) - taken))
+    return Math.max(0, Math.min(this.free, this.quotaOf(owner) - this.takenBy(owner)))
+  }
+
+  /** Bytes `owner` holds here, and has reserved for chunks on their way. */
+  private takenBy (owner: string): number {
+    return this.claims.usedBy(owner) + (this.reservedBy.get(owner) ?? 0)
   }
 
   /** NoSpaceError when `size` more bytes for `owner` would go past its quota. */
   private checkQuota (owner: string, size: number): void {
     const quota = this.quotaOf(owner)
-    const taken = this.claims.usedBy(owner) + (this.reservedBy.get(owner) ?? 0)
+    const taken = this.takenBy(owner)
     if (taken + size > quota) {
       throw new NoSpaceError(`no space for ${size} more bytes for ${owner}: it holds ${taken} of the ${quota} it may hold here`)
     }

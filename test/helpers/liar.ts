@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { byteStream } from '@libp2p/utils'
 import { encodeResponse, readMessage, writeMessage } from '../../src/protocol/codec.js'
 import { CHUNK_PROTOCOL, MAX_MESSAGE_BYTES } from '../../src/protocol/constants.js'
+import { reply } from '../../src/protocol/handlers/index.js'
 import { Request, Response } from '../../src/protocol/pb/chunk.js'
 import { AUDIT_PIECE_BYTES } from '../../src/chunking/merkle.js'
 import type { BackpackLibp2p } from '../../src/node/index.js'
@@ -15,10 +16,6 @@ export interface Lies {
   puts: number
   audits: number
   deletes: number
-}
-
-function answer (status: Response.Status, fields: Partial<Response> = {}): Response {
-  return { status, data: new Uint8Array(0), have: [], message: '', cids: [], proofs: [], ...fields }
 }
 
 /** Serve the chunk protocol on `libp2p` as a holder that keeps nothing and claims everything. */
@@ -31,17 +28,17 @@ export async function serveLies (libp2p: BackpackLibp2p): Promise<Lies> {
         const request = Request.decode(await readMessage(bytes, MAX_MESSAGE_BYTES))
         let response: Response
         switch (request.type) {
-          case Request.Type.PUT: lies.puts++; response = answer(Response.Status.OK); break
+          case Request.Type.PUT: lies.puts++; response = reply(Response.Status.OK); break
           case Request.Type.HAS:
-          case Request.Type.RENEW: response = answer(Response.Status.OK, { have: request.cids.map(() => true) }); break
+          case Request.Type.RENEW: response = reply(Response.Status.OK, { have: request.cids.map(() => true) }); break
           case Request.Type.AUDIT:
             lies.audits++
-            response = answer(Response.Status.OK, { proofs: request.cids.map(() => ({ piece: randomBytes(AUDIT_PIECE_BYTES), path: [randomBytes(32)] })) })
+            response = reply(Response.Status.OK, { proofs: request.cids.map(() => ({ piece: randomBytes(AUDIT_PIECE_BYTES), path: [randomBytes(32)] })) })
             break
-          case Request.Type.DELETE: lies.deletes++; response = answer(Response.Status.OK, { have: request.cids.map(() => true) }); break
-          case Request.Type.SPACE: response = answer(Response.Status.OK, { free: 1n << 40n }); break
-          case Request.Type.GET: response = answer(Response.Status.NOT_FOUND, { message: 'not held here' }); break
-          default: response = answer(Response.Status.OK)
+          case Request.Type.DELETE: lies.deletes++; response = reply(Response.Status.OK, { have: request.cids.map(() => true) }); break
+          case Request.Type.SPACE: response = reply(Response.Status.OK, { free: 1n << 40n }); break
+          case Request.Type.GET: response = reply(Response.Status.NOT_FOUND, { message: 'not held here' }); break
+          default: response = reply(Response.Status.OK)
         }
         await writeMessage(bytes, encodeResponse(response))
       }
